@@ -1,0 +1,215 @@
+"""The `tabayyun` command line: parsing and printing only; the work happens in the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from tabayyun.ingest import IngestReport, ingest as run_ingest
+from tabayyun.model import Document
+from tabayyun.pipeline import MAX_BYTES, ItemError, process
+from tabayyun.sample import sample_path
+from tabayyun.sources.readers import ItemFailure, iter_items
+from tabayyun.store import open_storage, resolve_db
+
+app = typer.Typer(help="tabayyun (تبيّن): verify the news. Arabic-first claim-verification workbench.",
+                  no_args_is_help=True, add_completion=False)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+DbOption = typer.Option(None, "--db", help="Workspace file (default: $TABAYYUN_DB or ./tabayyun.db).")
+FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
+
+
+def _reference(value: Optional[str]) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value}") from None
+
+
+def _fail_line(failure: ItemFailure) -> None:
+    err.print(Text(f"error: {failure.source}: {failure.message}"), markup=False)
+
+
+def _ingest_with_progress(db: Optional[str], paths: list[str], **options) -> IngestReport:
+    try:
+        storage = open_storage(db)
+    except Exception as exc:  # noqa: BLE001 - any failure to open the workspace is fatal
+        err.print(Text(f"fatal: cannot open workspace {resolve_db(db)}: {exc}"))
+        raise typer.Exit(1) from None
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def show(report: IngestReport) -> None:
+            progress.update(task, description=(
+                f"stored {report.stored}  duplicates {report.duplicates}  failed {report.failed}"))
+
+        report = run_ingest(storage, paths, on_failure=_fail_line, on_progress=show, **options)
+    storage.close()
+    return report
+
+
+def _print_summary(report: IngestReport, db: Optional[str]) -> None:
+    err.print(Text(
+        f"{report.stored} stored, {report.duplicates} skipped as duplicate, {report.failed} failed"
+        f"  ->  {resolve_db(db)}"))
+
+
+@app.command()
+def ingest(
+    paths: list[str] = typer.Argument(..., help="Files, folders, .json/.jsonl, .warc(.gz), .zip, or - for stdin."),
+    db: Optional[str] = DbOption,
+    workers: Optional[int] = typer.Option(None, help="Worker processes (default: up to 2)."),
+    batch_size: int = typer.Option(200, help="Documents per committed batch."),
+    max_bytes: int = typer.Option(MAX_BYTES, help="Largest item accepted, in bytes."),
+    reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against."),
+) -> None:
+    """Clean and store pages in the workspace. Exit 0: all fine; 2: some items failed; 1: fatal."""
+    report = _ingest_with_progress(db, paths, workers=workers, batch_size=batch_size, max_bytes=max_bytes,
+                                   reference_date=_reference(reference_date))
+    _print_summary(report, db)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def analyze(
+    files: list[str] = typer.Argument(..., help="Pages to analyze (same inputs as ingest)."),
+    reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against."),
+    fmt: str = typer.Option("json", "--format", "-f", help="json, jsonl or text."),
+    max_bytes: int = typer.Option(MAX_BYTES, help="Largest item accepted, in bytes."),
+) -> None:
+    """Run the pipeline without a workspace and print one JSON object per document."""
+    if fmt not in ("json", "jsonl", "text"):
+        raise typer.BadParameter("--format must be json, jsonl or text")
+    reference = _reference(reference_date)
+    failed = 0
+    for item in iter_items(files, max_bytes):
+        if isinstance(item, ItemFailure):
+            _fail_line(item)
+            failed += 1
+            continue
+        try:
+            doc = process(item, reference_date=reference, max_bytes=max_bytes)
+        except ItemError as exc:
+            _fail_line(ItemFailure(item.source, str(exc)))
+            failed += 1
+            continue
+        _print_document(doc, fmt)
+    raise typer.Exit(2 if failed else 0)
+
+
+def _print_document(doc: Document, fmt: str, show_removed: bool = True) -> None:
+    if fmt == "json":
+        out.print(json.dumps(doc.to_dict(), ensure_ascii=False, indent=2), markup=False, soft_wrap=True)
+    elif fmt == "jsonl":
+        sys.stdout.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        _print_text(doc, show_removed)
+
+
+def _print_text(doc: Document, show_removed: bool) -> None:
+    def meta(label: str, value, evidence) -> None:
+        why = f"  [{evidence.source}, {evidence.confidence:.2f}]" if evidence else ""
+        note = f"  ({evidence.note})" if evidence and evidence.note else ""
+        out.print(Text(f"{label:<10} {value if value is not None else '-'}{why}{note}"))
+
+    out.print(Text(f"── {doc.id}  {doc.path or doc.url or ''}", style="bold"))
+    meta("title", doc.title, doc.title_evidence)
+    meta("outlet", doc.outlet, doc.outlet_evidence)
+    meta("published", doc.published, doc.published_evidence)
+    meta("language", doc.language, doc.language_evidence)
+    out.print()
+    for i, paragraph in enumerate(doc.paragraphs):
+        out.print(Text(f"[{i}] {paragraph}"))
+    if show_removed and doc.removed:
+        out.print()
+        for block in doc.removed:
+            first = block.text.split("\n", 1)[0]
+            more = f" (+{block.text.count(chr(10))} lines)" if "\n" in block.text else ""
+            out.print(Text(f"  removed {block.kind:<14} {first[:90]}{more}", style="dim"))
+    out.print()
+
+
+@app.command("list")
+def list_documents(
+    db: Optional[str] = DbOption,
+    limit: int = typer.Option(50, help="How many documents to show."),
+    offset: int = typer.Option(0, help="Skip this many."),
+    outlet: Optional[str] = typer.Option(None, help="Only this outlet."),
+    since: Optional[str] = typer.Option(None, help="Published on or after (YYYY-MM-DD)."),
+    until: Optional[str] = typer.Option(None, help="Published on or before (YYYY-MM-DD)."),
+    fmt: str = FormatOption,
+) -> None:
+    """List the documents of the workspace, newest first."""
+    storage = _open_existing(db)
+    rows = storage.list(limit=limit, offset=offset, outlet=outlet, since=since, until=until)
+    total = storage.count()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"{total} documents in {storage.path}", show_lines=False)
+    for column in ("id", "published", "outlet", "title", "¶", "removed"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(Text(row["id"]), Text(row["published"] or "-"), Text(row["outlet"] or "-"),
+                      Text(row["title"] or "-"), str(row["paragraphs"]), str(row["removed"]))
+    out.print(table)
+
+
+@app.command()
+def show(
+    doc_id: str = typer.Argument(..., help="Document id (or a unique prefix)."),
+    db: Optional[str] = DbOption,
+    fmt: str = FormatOption,
+    raw: bool = typer.Option(False, "--raw", help="Print the raw input as stored."),
+) -> None:
+    """Show one stored document: metadata with evidence, paragraphs, removed blocks."""
+    storage = _open_existing(db)
+    doc = storage.get(doc_id)
+    if doc is None:
+        err.print(Text(f"error: no single document matches id {doc_id!r}"))
+        raise typer.Exit(1)
+    if raw:
+        sys.stdout.write(doc.text + "\n")
+    elif fmt == "json":
+        _print_document(doc, "json")
+    else:
+        _print_text(doc, show_removed=True)
+
+
+@app.command()
+def demo(db: Optional[str] = DbOption) -> None:
+    """Ingest the built-in sample corpus and print what was found."""
+    report = _ingest_with_progress(db, [str(sample_path())])
+    _print_summary(report, db)
+    list_documents(db=db, limit=50, offset=0, outlet=None, since=None, until=None, fmt="text")
+    raise typer.Exit(report.exit_code)
+
+
+def _open_existing(db: Optional[str]):
+    path = resolve_db(db)
+    try:
+        return open_storage(path, readonly=True)
+    except Exception as exc:  # noqa: BLE001
+        err.print(Text(f"error: cannot open workspace {path}: {exc}"))
+        raise typer.Exit(1) from None
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

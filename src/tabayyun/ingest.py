@@ -1,0 +1,158 @@
+"""Batch ingestion: read items, run the pipeline in worker processes, store in committed batches.
+
+Guarantees: a document counts as stored only after its batch is committed, so a killed run loses
+nothing it reported; a rerun skips what is stored (ids are content hashes); one bad item costs one
+line on stderr and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from tabayyun.model import Document
+from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process
+from tabayyun.sources.readers import ItemFailure, iter_items
+from tabayyun.store import SQLiteStorage
+
+DEFAULT_BATCH = 200
+
+
+@dataclass
+class IngestReport:
+    stored: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    failures: list[ItemFailure] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.failed else 0
+
+
+@dataclass
+class _Done:
+    """What a worker sends back for one item."""
+
+    source: str
+    doc: Document | None = None
+    size: int = 0
+    duplicate_id: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class _WorkerConfig:
+    db_path: str | None
+    reference_date: date | None
+    max_bytes: int
+
+
+_worker: dict = {}
+
+
+def _init_worker(config: _WorkerConfig) -> None:
+    _worker["config"] = config
+    _worker["storage"] = None
+    if config.db_path and os.path.exists(config.db_path):
+        try:
+            _worker["storage"] = SQLiteStorage(config.db_path, readonly=True)
+        except Exception:  # noqa: BLE001 - a missing read-only view only costs the duplicate shortcut
+            _worker["storage"] = None
+
+
+def _run_one(item: RawItem) -> _Done:
+    config: _WorkerConfig = _worker["config"]
+    size = len(item.data) if isinstance(item.data, bytes) else len(item.data.encode("utf-8"))
+    try:
+        storage = _worker.get("storage")
+        if storage is not None:
+            # Cheap decode-and-hash first: on a rerun, stored documents are not cleaned again.
+            doc_id = make_document(item, config.max_bytes).id
+            if storage.has(doc_id):
+                return _Done(item.source, size=size, duplicate_id=doc_id)
+        doc = process(item, reference_date=config.reference_date, max_bytes=config.max_bytes)
+        return _Done(item.source, doc=doc, size=size)
+    except ItemError as err:
+        return _Done(item.source, error=str(err))
+    except Exception as err:  # noqa: BLE001 - one hostile page must never stop a batch
+        return _Done(item.source, error=f"internal error while processing: {type(err).__name__}: {err}")
+
+
+def _results(items: Iterable[RawItem | ItemFailure], config: _WorkerConfig, workers: int) -> Iterator[_Done]:
+    def split() -> Iterator[RawItem]:
+        for item in items:
+            if isinstance(item, ItemFailure):
+                failures.append(item)
+                continue
+            yield item
+
+    failures: list[ItemFailure] = []
+    if workers <= 1:
+        _init_worker(config)
+        for item in split():
+            while failures:
+                failure = failures.pop(0)
+                yield _Done(failure.source, error=failure.message)
+            yield _run_one(item)
+    else:
+        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        with context.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
+            for done in pool.imap(_run_one, split(), chunksize=8):
+                while failures:
+                    failure = failures.pop(0)
+                    yield _Done(failure.source, error=failure.message)
+                yield done
+    for failure in failures:
+        yield _Done(failure.source, error=failure.message)
+
+
+def ingest(
+    storage: SQLiteStorage,
+    paths: list[str],
+    *,
+    workers: int | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    max_bytes: int = MAX_BYTES,
+    reference_date: date | None = None,
+    on_failure: Callable[[ItemFailure], None] | None = None,
+    on_progress: Callable[[IngestReport], None] | None = None,
+) -> IngestReport:
+    """Ingest every item under `paths` into `storage`; returns the counts."""
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes)
+    report = IngestReport()
+    pending: list[tuple[Document, int]] = []
+    pending_failures: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        if pending:
+            for is_new in storage.add_documents(pending):
+                report.stored += is_new
+                report.duplicates += not is_new
+            pending.clear()
+        if pending_failures:
+            storage.add_failures(pending_failures)
+            pending_failures.clear()
+        if on_progress:
+            on_progress(report)
+
+    for done in _results(iter_items(paths, max_bytes), config, workers):
+        if done.error is not None:
+            failure = ItemFailure(done.source, done.error)
+            report.failed += 1
+            report.failures.append(failure)
+            pending_failures.append((failure.source, failure.message))
+            if on_failure:
+                on_failure(failure)
+        elif done.duplicate_id is not None:
+            report.duplicates += 1
+        else:
+            pending.append((done.doc, done.size))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    return report

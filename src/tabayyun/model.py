@@ -1,0 +1,140 @@
+"""The data model: typed dataclasses that every stage reads and extends.
+
+A `Document` flows through the pipeline; each stage fills its own fields and never rewrites another
+stage's. Every produced value carries its evidence (where it came from, the span, a confidence) so a
+fact-checker can see why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+REMOVED_KINDS = (
+    "menu",
+    "ticker",
+    "masthead",
+    "related",
+    "caption",
+    "credit",
+    "comments",
+    "repeated_title",
+    "date_line",
+    "other",
+)
+
+
+@dataclass
+class Evidence:
+    """Why a metadata value was chosen: the rule or field, the text it came from, how sure we are."""
+
+    source: str
+    text: str = ""
+    line: int | None = None
+    confidence: float = 1.0
+    note: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Evidence | None:
+        if not data:
+            return None
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+@dataclass
+class Removed:
+    """A block of boilerplate taken out of the page, kept so nothing is silently lost.
+
+    `lines` is the inclusive range of line numbers in the cleaned input (`Document.text` for flattened
+    pages, the extracted text for HTML) or None when the block came from HTML markup directly.
+    """
+
+    text: str
+    kind: str
+    rule: str = ""
+    lines: tuple[int, int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["lines"] = list(self.lines) if self.lines else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Removed:
+        lines = data.get("lines")
+        return cls(
+            text=data["text"],
+            kind=data["kind"],
+            rule=data.get("rule", ""),
+            lines=tuple(lines) if lines else None,
+        )
+
+
+@dataclass
+class Document:
+    """One article: its input, clean text and metadata, each value with its evidence."""
+
+    id: str
+    text: str
+    format: str = "text"
+    path: str | None = None
+    url: str | None = None
+    encoding: str | None = None
+    title: str | None = None
+    title_evidence: Evidence | None = None
+    outlet: str | None = None
+    outlet_evidence: Evidence | None = None
+    published: str | None = None
+    published_evidence: Evidence | None = None
+    language: str | None = None
+    language_evidence: Evidence | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    removed: list[Removed] = field(default_factory=list)
+
+    def to_dict(self, include_text: bool = False) -> dict[str, Any]:
+        """The JSON object `tabayyun analyze` prints; later stages add keys to it."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "path": self.path,
+            "url": self.url,
+            "format": self.format,
+            "encoding": self.encoding,
+            "title": self.title,
+            "title_evidence": _evidence_dict(self.title_evidence),
+            "outlet": self.outlet,
+            "outlet_evidence": _evidence_dict(self.outlet_evidence),
+            "published": self.published,
+            "published_evidence": _evidence_dict(self.published_evidence),
+            "language": self.language,
+            "language_evidence": _evidence_dict(self.language_evidence),
+            "paragraphs": list(self.paragraphs),
+            "removed": [r.to_dict() for r in self.removed],
+        }
+        if include_text:
+            data["text"] = self.text
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(
+            id=data["id"],
+            text=data.get("text", ""),
+            format=data.get("format", "text"),
+            path=data.get("path"),
+            url=data.get("url"),
+            encoding=data.get("encoding"),
+            title=data.get("title"),
+            title_evidence=Evidence.from_dict(data.get("title_evidence")),
+            outlet=data.get("outlet"),
+            outlet_evidence=Evidence.from_dict(data.get("outlet_evidence")),
+            published=data.get("published"),
+            published_evidence=Evidence.from_dict(data.get("published_evidence")),
+            language=data.get("language"),
+            language_evidence=Evidence.from_dict(data.get("language_evidence")),
+            paragraphs=list(data.get("paragraphs", [])),
+            removed=[Removed.from_dict(r) for r in data.get("removed", [])],
+        )
+
+
+def _evidence_dict(evidence: Evidence | None) -> dict[str, Any] | None:
+    return asdict(evidence) if evidence else None

@@ -1,0 +1,192 @@
+"""Readers: turn the paths a user gives (files, folders, JSON/JSONL, WARC, ZIP, stdin) into RawItems.
+
+Readers never stop a batch: a broken record yields an `ItemFailure` carrying a one-line reason and the
+reader goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tabayyun.pipeline import RawItem
+
+PAGE_SUFFIXES = {".txt": "text", ".text": "text", ".html": "html", ".htm": "html", ".xhtml": "html"}
+RECORD_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+ARCHIVE_SUFFIXES = {".warc", ".warc.gz", ".zip"}
+
+# Field names that news dumps use for the same thing; the first present wins.
+TEXT_FIELDS = ("text", "content", "body", "article")
+HTML_FIELDS = ("html", "raw_html", "page")
+FIELD_ALIASES = {
+    "url": ("url", "link", "uri"),
+    "title": ("title", "headline"),
+    "published": ("published", "date", "date_published", "published_at", "publication_date", "date_extracted"),
+    "outlet": ("outlet", "source", "site", "site_name", "publisher"),
+}
+
+
+@dataclass
+class ItemFailure:
+    source: str
+    message: str
+
+
+def iter_items(paths: list[str], max_bytes: int) -> Iterator[RawItem | ItemFailure]:
+    for path in paths:
+        if path == "-":
+            yield from _from_stdin(max_bytes)
+            continue
+        p = Path(path)
+        if p.is_dir():
+            for child in sorted(_walk(p)):
+                yield from _from_file(child, max_bytes)
+        elif p.exists():
+            yield from _from_file(p, max_bytes)
+        else:
+            yield ItemFailure(path, "no such file or folder")
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for child in folder.rglob("*"):
+        if child.is_file() and not any(part.startswith(".") for part in child.relative_to(folder).parts):
+            if _suffix(child) in PAGE_SUFFIXES or _suffix(child) in RECORD_SUFFIXES | ARCHIVE_SUFFIXES:
+                yield child
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".warc.gz" if name.endswith(".warc.gz") else path.suffix.lower()
+
+
+def _from_file(path: Path, max_bytes: int) -> Iterator[RawItem | ItemFailure]:
+    suffix = _suffix(path)
+    source = str(path)
+    try:
+        if suffix in (".warc", ".warc.gz"):
+            yield from _from_warc(path)
+            return
+        if suffix == ".zip":
+            yield from _from_zip(path, max_bytes)
+            return
+        size = path.stat().st_size
+        if size > max_bytes * (20 if suffix in RECORD_SUFFIXES else 1):
+            yield ItemFailure(source, f"too large: {size:,} bytes (limit {max_bytes:,}; see --max-bytes)")
+            return
+        data = path.read_bytes()
+    except OSError as err:
+        yield ItemFailure(source, f"cannot read: {err.strerror or err}")
+        return
+    yield from _from_bytes(source, suffix, data)
+
+
+def _from_bytes(source: str, suffix: str, data: bytes) -> Iterator[RawItem | ItemFailure]:
+    if suffix in RECORD_SUFFIXES:
+        yield from _from_records(source, data, jsonl=suffix != ".json")
+    else:
+        yield RawItem(source=source, data=data, form=PAGE_SUFFIXES.get(suffix, "auto"))
+
+
+def _from_stdin(max_bytes: int) -> Iterator[RawItem | ItemFailure]:
+    data = sys.stdin.buffer.read(max_bytes * 20 + 1)
+    head = data.lstrip()[:1]
+    if head in (b"{", b"["):
+        yield from _from_records("<stdin>", data, jsonl=head == b"{")
+    else:
+        yield RawItem(source="<stdin>", data=data)
+
+
+def _from_records(source: str, data: bytes, jsonl: bool) -> Iterator[RawItem | ItemFailure]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        yield ItemFailure(source, "JSON must be UTF-8")
+        return
+    if not jsonl or text.lstrip().startswith("["):
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as err:
+            if not jsonl:
+                yield ItemFailure(source, f"malformed JSON: {err.msg} at line {err.lineno}")
+                return
+        else:
+            records = loaded if isinstance(loaded, list) else [loaded]
+            for number, record in enumerate(records, start=1):
+                yield _record_item(f"{source}#{number}", record)
+            return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield ItemFailure(f"{source}:{number}", f"malformed JSON line: {err.msg}")
+            continue
+        yield _record_item(f"{source}:{number}", record)
+
+
+def _record_item(source: str, record: object) -> RawItem | ItemFailure:
+    if not isinstance(record, dict):
+        return ItemFailure(source, f"record is a JSON {type(record).__name__}, expected an object")
+    html = next((record[f] for f in HTML_FIELDS if isinstance(record.get(f), str) and record[f].strip()), None)
+    text = next((record[f] for f in TEXT_FIELDS if isinstance(record.get(f), str) and record[f].strip()), None)
+    if html is None and text is None:
+        return ItemFailure(source, "record has no non-empty 'text' or 'html' field")
+    hints = {}
+    for name, aliases in FIELD_ALIASES.items():
+        value = next((record[a] for a in aliases if isinstance(record.get(a), str) and record[a].strip()), None)
+        hints[name] = value.strip() if value else None
+    return RawItem(source=source, data=html if html is not None else text,
+                   form="html" if html is not None else "text", **hints)
+
+
+def _from_zip(path: Path, max_bytes: int) -> Iterator[RawItem | ItemFailure]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        yield ItemFailure(str(path), "not a valid ZIP archive")
+        return
+    with archive:
+        for info in archive.infolist():
+            member = Path(info.filename)
+            suffix = _suffix(member)
+            if info.is_dir() or (suffix not in PAGE_SUFFIXES and suffix not in RECORD_SUFFIXES):
+                continue
+            source = f"{path}!{info.filename}"
+            if info.file_size > max_bytes * (20 if suffix in RECORD_SUFFIXES else 1):
+                yield ItemFailure(source, f"too large: {info.file_size:,} bytes")
+                continue
+            yield from _from_bytes(source, suffix, archive.read(info))
+
+
+def _from_warc(path: Path) -> Iterator[RawItem | ItemFailure]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    with path.open("rb") as stream:
+        try:
+            for number, record in enumerate(ArchiveIterator(stream), start=1):
+                if record.rec_type not in ("response", "resource"):
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                source = f"{path}#{number}"
+                content_type = ""
+                if record.http_headers is not None:
+                    content_type = record.http_headers.get_header("Content-Type") or ""
+                else:
+                    content_type = record.rec_headers.get_header("Content-Type") or ""
+                if content_type and not any(t in content_type for t in ("html", "text/plain", "xml")):
+                    continue
+                charset = None
+                if "charset=" in content_type:
+                    charset = content_type.split("charset=", 1)[1].split(";")[0].strip(" \"'")
+                data = record.content_stream().read()
+                form = "text" if "text/plain" in content_type else "html"
+                yield RawItem(source=source, data=data, url=url, form=form, declared_encoding=charset)
+        except (ArchiveLoadFailed, OSError, ValueError) as err:
+            yield ItemFailure(str(path), f"broken WARC file: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+

@@ -1,0 +1,158 @@
+"""The SQLite workspace: one file, WAL mode, versioned schema applied from `migrations/*.sql`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+from tabayyun.model import Document
+
+SCHEMA_VERSION_PRAGMA = "user_version"
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("tabayyun.store").joinpath("migrations")
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+LATEST_VERSION = max(v for v, _, _ in _migrations())
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class SQLiteStorage:
+    """Every SQL statement of the workspace lives here (and in the migrations)."""
+
+    def __init__(self, path: str | Path, readonly: bool = False):
+        self.path = str(path)
+        if readonly:
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        else:
+            self.conn = sqlite3.connect(self.path, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.migrate()
+        self.conn.execute("PRAGMA foreign_keys=ON")
+
+    # schema -----------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute(f"PRAGMA {SCHEMA_VERSION_PRAGMA}").fetchone()[0]
+
+    def migrate(self) -> list[str]:
+        """Apply every migration newer than the file's version, each in its own transaction."""
+        applied = []
+        current = self.schema_version
+        if current > LATEST_VERSION:
+            raise RuntimeError(
+                f"{self.path} has schema version {current}, newer than this tabayyun ({LATEST_VERSION}): upgrade tabayyun"
+            )
+        for version, name, sql in _migrations():
+            if version <= current:
+                continue
+            with self.conn:
+                self.conn.executescript(f"BEGIN;\n{sql}\nPRAGMA {SCHEMA_VERSION_PRAGMA}={version};\nCOMMIT;")
+            applied.append(name)
+        return applied
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # writing ----------------------------------------------------------------------------------
+    def add_documents(self, docs: list[tuple[Document, int]], source_of: dict[str, str] | None = None) -> list[bool]:
+        """Store documents in one transaction; returns, per document, True if new, False if a duplicate.
+
+        `docs` pairs each Document with the byte size of its raw input."""
+        stored = []
+        now = _now()
+        with self.conn:
+            for doc, size in docs:
+                cursor = self.conn.execute(
+                    "INSERT OR IGNORE INTO documents (id, source, url, format, encoding, title, outlet, published,"
+                    " language, analysis, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (doc.id, doc.path, doc.url, doc.format, doc.encoding, doc.title, doc.outlet, doc.published,
+                     doc.language, json.dumps(doc.to_dict(), ensure_ascii=False), now),
+                )
+                is_new = cursor.rowcount == 1
+                if is_new:
+                    self.conn.execute("INSERT INTO raw_inputs (doc_id, content, size) VALUES (?,?,?)",
+                                      (doc.id, doc.text, size))
+                    self.conn.executemany("INSERT INTO paragraphs (doc_id, idx, text) VALUES (?,?,?)",
+                                          [(doc.id, i, p) for i, p in enumerate(doc.paragraphs)])
+                    self.conn.executemany(
+                        "INSERT INTO removed_blocks (doc_id, idx, kind, text, rule, line_start, line_end)"
+                        " VALUES (?,?,?,?,?,?,?)",
+                        [(doc.id, i, r.kind, r.text, r.rule, *(r.lines or (None, None)))
+                         for i, r in enumerate(doc.removed)],
+                    )
+                self.conn.execute("INSERT OR IGNORE INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)",
+                                  (doc.id, doc.path or "", now))
+                stored.append(is_new)
+        return stored
+
+    def add_failures(self, failures: list[tuple[str, str]]) -> None:
+        now = _now()
+        with self.conn:
+            self.conn.executemany("INSERT INTO ingest_failures (source, message, at) VALUES (?,?,?)",
+                                  [(s, m, now) for s, m in failures])
+
+    # reading ----------------------------------------------------------------------------------
+    def has(self, doc_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    def get(self, doc_id: str) -> Document | None:
+        """One document by id or unique id prefix, with its raw input."""
+        rows = self.conn.execute(
+            "SELECT d.analysis, r.content FROM documents d LEFT JOIN raw_inputs r ON r.doc_id = d.id"
+            " WHERE d.id LIKE ? ORDER BY d.id LIMIT 2",
+            (doc_id.replace("%", "").replace("_", "") + "%",),
+        ).fetchall()
+        if len(rows) != 1:
+            return None
+        data = json.loads(rows[0][0])
+        data["text"] = rows[0][1] or ""
+        return Document.from_dict(data)
+
+    def list(self, limit: int | None = None, offset: int = 0, outlet: str | None = None,
+             since: str | None = None, until: str | None = None) -> list[dict]:
+        """Document summaries, newest publication first, then by ingestion order."""
+        where, params = [], []
+        if outlet:
+            where.append("outlet = ?")
+            params.append(outlet)
+        if since:
+            where.append("published >= ?")
+            params.append(since)
+        if until:
+            where.append("published <= ?")
+            params.append(until)
+        sql = (
+            "SELECT id, title, outlet, published, language, format, source,"
+            " (SELECT count(*) FROM paragraphs p WHERE p.doc_id = d.id),"
+            " (SELECT count(*) FROM removed_blocks b WHERE b.doc_id = d.id)"
+            " FROM documents d" + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY published IS NULL, published DESC, rowid LIMIT ? OFFSET ?"
+        )
+        rows = self.conn.execute(sql, (*params, limit if limit is not None else -1, offset)).fetchall()
+        keys = ("id", "title", "outlet", "published", "language", "format", "source", "paragraphs", "removed")
+        return [dict(zip(keys, row)) for row in rows]
+
+    def iter_ids(self) -> Iterator[str]:
+        yield from (row[0] for row in self.conn.execute("SELECT id FROM documents ORDER BY rowid"))
+
+    def failures(self) -> list[dict]:
+        rows = self.conn.execute("SELECT source, message, at FROM ingest_failures ORDER BY id").fetchall()
+        return [{"source": s, "message": m, "at": a} for s, m, a in rows]
