@@ -16,7 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from tabayyun.arabic import normalize_for_match
-from tabayyun.clean.lines import Line, heading_kind, is_bullet, read_line
+from tabayyun.clean.cohesion import select_article
+from tabayyun.clean.lines import Line, heading_kind, is_bullet, is_forum_page, read_line
 from tabayyun.model import Removed
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
@@ -72,6 +73,8 @@ def segment(text: str, title_hint: str | None = None) -> Segmentation:
             seg.labels[line.index], seg.rules[line.index] = line.pattern, line.pattern_rule
     _close_trailing_blocks(lines, seg.labels, seg.rules)
     _drop_repeated_paragraphs(lines, seg.labels, seg.rules)
+    _keep_main_article(seg)
+    _drop_forum_posts(seg)
     _label_leftovers(seg)
     seg.body = [line for line in lines if seg.labels[line.index] == "body"]
     return seg
@@ -188,6 +191,30 @@ def _drop_repeated_paragraphs(lines: list[Line], labels: dict[int, str], rules: 
         seen.add(line.key)
 
 
+def _drop_forum_posts(seg: Segmentation) -> None:
+    """Forum and profile pages (their chrome names posts, members, sign-in) hold user posts, not news."""
+    if not is_forum_page([line.key for line in seg.lines[:5]]):
+        return
+    for line in seg.lines:
+        if seg.labels.get(line.index) == "body":
+            seg.labels[line.index], seg.rules[line.index] = "comments", "forum page: user posts, not an article"
+
+
+def _keep_main_article(seg: Segmentation) -> None:
+    body = [line for line in seg.lines if seg.labels.get(line.index) == "body"]
+    title = next((line for line in seg.lines if line.index == seg.title_line), None)
+    breaks = set()
+    position = {line.index: n for n, line in enumerate(seg.lines)}
+    for n, line in enumerate(body[1:], start=1):
+        between = seg.lines[position[body[n - 1].index] + 1: position[line.index]]
+        if any(_title_shaped(other) and seg.labels.get(other.index) != "repeated_title" for other in between):
+            breaks.add(n)
+    keep, rule = select_article(body, title, breaks)
+    for line in body:
+        if line.index not in keep:
+            seg.labels[line.index], seg.rules[line.index] = "other", rule
+
+
 def _find_title(seg: Segmentation, grades: list[str], title_hint: str | None) -> None:
     """Pick the headline before grading spreads: a title must never be swallowed into the body."""
     lines = seg.lines
@@ -238,7 +265,7 @@ def _title_shaped(line: Line) -> bool:
         line.pattern is None
         and 3 <= line.words <= 30
         and not is_bullet(line.text)
-        and not line.text.endswith((".", ":"))
+        and not line.text.rstrip().endswith((".", ":", "؟", "?", "!"))
     )
 
 

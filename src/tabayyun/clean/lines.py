@@ -12,7 +12,7 @@ from tabayyun.clean.dates import find_date, is_date_only
 
 # Function words of Modern Standard Arabic news prose (normalized spelling: alef and ya unified, ta
 # marbuta as ha). Body paragraphs are dense in them; menus, headlines and teaser lists are not.
-_FUNCTION_WORDS = set(
+FUNCTION_WORDS = set(
     """
     في من على الي عن مع ان انه انها الذي التي الذين اللذين اللتين هذا هذه ذلك تلك هولاء اولئك
     هو هي هم هن انا نحن انت كان كانت كانوا يكون تكون قد لقد لم لن لا ما ماذا لماذا كيف اين متي
@@ -90,17 +90,37 @@ _CAPTION = re.compile(
 _BYLINE = re.compile(r"^(?:كتب|كتبت|بقلم|اعداد|تقرير|by)\s*[:\-]?\s*\S+(?:\s+\S+){0,4}$", re.I)
 
 
+# Phrases of forum and comment-board software: a page that opens with them is user posts, not news.
+_FORUM_STRONG = ["عرض المشاركات", "مشاركات العضو", "المنتدى", "منتدى", "منتديات", "زائر", "رد مع اقتباس",
+                 "show posts", "forum"]
+_FORUM_WEAK = ["المشاركات", "اقتباس", "تسجيل الدخول", "التسجيل", "عضو", "الاعضاء", "posts", "members"]
+
+
+def is_forum_page(keys: list[str]) -> bool:
+    """At least one phrase only forums use, and a second forum phrase, at the top of the page."""
+    words = set().union(*(_WORD.findall(key) for key in keys)) if keys else set()
+    text = " ".join(keys)
+
+    def found(cues: set[str]) -> set[str]:
+        return {cue for cue in cues if (cue in words if " " not in cue else cue in text)}
+
+    strong = found(FORUM_STRONG)
+    return bool(strong) and len(strong | found(FORUM_WEAK)) >= 2
+
+
 def _normalized(words):
     return {normalize_for_match(word) for word in words}
 
 
-_FUNCTION_WORDS = _normalized(_FUNCTION_WORDS)
+FUNCTION_WORDS = _normalized(FUNCTION_WORDS)
 _MENU_WORDS = _normalized(_MENU_WORDS)
 _SHARE_WORDS = _normalized(_SHARE_WORDS)
 _CHROME_WORDS = _normalized(_CHROME_WORDS)
 _RELATED_HEADINGS = _normalized(_RELATED_HEADINGS)
 _COMMENT_HEADINGS = _normalized(_COMMENT_HEADINGS)
 _MASTHEAD_ROLES = _normalized(_MASTHEAD_ROLES)
+FORUM_STRONG = _normalized(_FORUM_STRONG)
+FORUM_WEAK = _normalized(_FORUM_WEAK)
 
 
 @dataclass
@@ -124,7 +144,7 @@ def read_line(index: int, raw: str) -> Line | None:
     key = normalize_for_match(text)
     tokens = _WORD.findall(key)
     words = len(tokens)
-    function_words = sum(1 for t in tokens if t in _FUNCTION_WORDS)
+    function_words = sum(1 for t in tokens if t in FUNCTION_WORDS)
     density = function_words / words if words else 0.0
     pattern, rule = _boilerplate_pattern(text, key, tokens)
     return Line(
