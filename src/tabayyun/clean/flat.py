@@ -17,10 +17,20 @@ from dataclasses import dataclass, field
 
 from tabayyun.arabic import normalize_for_match
 from tabayyun.clean.cohesion import select_article
-from tabayyun.clean.lines import Line, heading_kind, is_bullet, is_forum_page, read_line
+from tabayyun.clean.lines import (
+    Line,
+    furniture_score,
+    has_item_boundary,
+    has_truncation,
+    heading_kind,
+    is_bullet,
+    is_forum_page,
+    read_line,
+)
 from tabayyun.model import Removed
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+TEASER_SHARE = 0.4  # share of prose lines cut short by "..." that makes a page a teaser list
 
 
 @dataclass
@@ -73,6 +83,7 @@ def segment(text: str, title_hint: str | None = None) -> Segmentation:
             seg.labels[line.index], seg.rules[line.index] = line.pattern, line.pattern_rule
     _close_trailing_blocks(lines, seg.labels, seg.rules)
     _drop_repeated_paragraphs(lines, seg.labels, seg.rules)
+    _drop_trailing_furniture(seg)
     _keep_main_article(seg)
     _drop_forum_posts(seg)
     _label_leftovers(seg)
@@ -191,6 +202,16 @@ def _drop_repeated_paragraphs(lines: list[Line], labels: dict[int, str], rules: 
         seen.add(line.key)
 
 
+def _drop_trailing_furniture(seg: Segmentation) -> None:
+    """Long run-together footer lines (comment forms, follow-us bars, disclaimers) end many pages."""
+    body = [line for line in seg.lines if seg.labels.get(line.index) == "body"]
+    for line in reversed(body):
+        if furniture_score(line.key) >= 2:
+            seg.labels[line.index], seg.rules[line.index] = "other", "page furniture after the article"
+        else:
+            break
+
+
 def _drop_forum_posts(seg: Segmentation) -> None:
     """Forum and profile pages (their chrome names posts, members, sign-in) hold user posts, not news."""
     if not is_forum_page([line.key for line in seg.lines[:5]]):
@@ -209,7 +230,12 @@ def _keep_main_article(seg: Segmentation) -> None:
         between = seg.lines[position[body[n - 1].index] + 1: position[line.index]]
         if any(_title_shaped(other) and seg.labels.get(other.index) != "repeated_title" for other in between):
             breaks.add(n)
-    keep, rule = select_article(body, title, breaks)
+        if has_item_boundary(body[n - 1].key):
+            breaks.add(n)
+    if len(body) >= 5 and sum(has_truncation(line.key) for line in body) >= TEASER_SHARE * len(body):
+        keep, rule = set(), "page of truncated teasers, no single article"
+    else:
+        keep, rule = select_article(body, title, breaks)
     for line in body:
         if line.index not in keep:
             seg.labels[line.index], seg.rules[line.index] = "other", rule

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from tabayyun.arabic import normalize_for_match
-from tabayyun.clean.dates import find_date, is_date_only
+from tabayyun.clean.dates import is_date_only
 
 # Function words of Modern Standard Arabic news prose (normalized spelling: alef and ya unified, ta
 # marbuta as ha). Body paragraphs are dense in them; menus, headlines and teaser lists are not.
@@ -87,7 +87,20 @@ _CAPTION = re.compile(
     r"|/\s*(?:[A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?|afp|ap|getty images|reuters|epa)\s*$",
     re.I,
 )
+_READ_ALSO = re.compile(r"^(?:اقرا|اقرا ايضا|اقرا المزيد|شاهد ايضا|طالع ايضا|اقرا كذلك|read also|see also)\s*[:：]")
 _BYLINE = re.compile(r"^(?:كتب|كتبت|بقلم|اعداد|تقرير|by)\s*[:\-]?\s*\S+(?:\s+\S+){0,4}$", re.I)
+
+
+# Words of page furniture that show up inside long run-together lines at the foot of a page.
+_FURNITURE_WORDS = """
+    تعليق تعليقك التعليقات التعليق تعليقات تابعونا تابعنا اشترك اشتراك للاشتراك النشره فيسبوك تويتر
+    واتساب يوتيوب انستغرام facebook twitter whatsapp youtube instagram شارك مشاركه ارسال بريدك
+""".split()
+_FURNITURE_PHRASES = [
+    "روابط ذات صله", "كلمات داله", "كلمات دلاليه", "لا تعبر بالضروره", "تعبر عن اراء كاتبيها",
+    "جميع الحقوق محفوظه", "حقوق النشر", "سياسه الخصوصيه", "اتصل بنا", "من نحن", "اخر تعليق",
+    "الاكثر قراءه", "المصادر الاكثر", "تم ارسال تعليقك", "اقرا ايضا", "ابتداء من تاريخ",
+]
 
 
 # Phrases of forum and comment-board software: a page that opens with them is user posts, not news.
@@ -120,7 +133,31 @@ _RELATED_HEADINGS = _normalized(_RELATED_HEADINGS)
 _COMMENT_HEADINGS = _normalized(_COMMENT_HEADINGS)
 _MASTHEAD_ROLES = _normalized(_MASTHEAD_ROLES)
 FORUM_STRONG = _normalized(_FORUM_STRONG)
+FURNITURE_WORDS = _normalized(_FURNITURE_WORDS)
+FURNITURE_PHRASES = _normalized(_FURNITURE_PHRASES)
 FORUM_WEAK = _normalized(_FORUM_WEAK)
+
+
+_TRUNCATION = re.compile(r"(?:\.\s*){3}|…")
+# Markers that end one article and begin the next on pages that list several: a "read also" label, a
+# tags list, a source credit, written inside a line of running text.
+_ITEM_BOUNDARY = re.compile(r"(?:^|\s)(?:اقرا ايضا|اقرا المزيد|كلمات دلاليه|الكلمات الدلاليه|الوسوم|tags)\s*:")
+
+
+def has_truncation(key: str) -> bool:
+    """A teaser cut short ("... وقال الوزير ...") somewhere before the end of the line."""
+    match = _TRUNCATION.search(key)
+    return bool(match) and match.end() < len(key.rstrip()) - 1
+
+
+def furniture_score(key: str) -> int:
+    """How many page-furniture words and phrases a line holds (phrases count double)."""
+    words = set(_WORD.findall(key))
+    return len(words & FURNITURE_WORDS) + 2 * sum(1 for phrase in FURNITURE_PHRASES if phrase in key)
+
+
+def has_item_boundary(key: str) -> bool:
+    return bool(_ITEM_BOUNDARY.search(key))
 
 
 @dataclass
@@ -179,6 +216,8 @@ def _boilerplate_pattern(text: str, key: str, tokens: list[str]) -> tuple[str | 
         return heading, f"{heading} heading"
     if words <= 24 and is_date_only(key):
         return "date_line", "date or time alone"
+    if words <= 20 and _READ_ALSO.match(key):
+        return "related", "read-also link"
     if words <= 30 and _CREDIT.match(key):
         return "credit", "source credit line"
     if words <= 20 and _EDITOR_CREDIT.match(key):
@@ -208,8 +247,3 @@ def _stripped_key(key: str) -> str:
 
 def is_bullet(text: str) -> bool:
     return bool(_BULLET.match(text))
-
-
-def find_line_date(key: str):
-    """The date a short line names, if any (delegates to the shared date parser)."""
-    return find_date(key)
