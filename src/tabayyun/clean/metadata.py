@@ -69,8 +69,11 @@ def outlet_candidates(seg: Segmentation | None, hint: str | None, sitename: str 
         candidates.append(Candidate(hint, Evidence("record field", hint, confidence=1.0)))
     if sitename:
         candidates.append(Candidate(sitename, Evidence("html metadata (og:site_name)", sitename, confidence=0.9)))
-    if paragraphs:
-        candidates.extend(_dateline_outlets(paragraphs[0]))
+    for paragraph in paragraphs[:3]:
+        found = _dateline_outlets(paragraph)
+        if found:
+            candidates.extend(found)
+            break
     if seg is not None:
         candidates.extend(_credit_outlets(seg))
     if seg is not None:

@@ -1,0 +1,212 @@
+"""Article cleaning: segmentation of flattened pages, HTML extraction, metadata with evidence."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tabayyun import analyze
+from tabayyun.clean import segment
+from tabayyun.model import REMOVED_KINDS
+from tabayyun.sample import sample_path
+from tabayyun.sources.decode import decode_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "seeds"
+GOLD = ROOT / "bench" / "gold" / "sample"
+MANIFEST = {m["file"]: m for m in json.loads((sample_path() / "MANIFEST.json").read_text())}
+
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout")
+
+
+def _sample_text(name: str) -> str:
+    text, _ = decode_bytes((sample_path() / name).read_bytes())
+    return text.lstrip("\ufeff")
+
+
+def _seed(prefix: str) -> str:
+    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+# --- the built-in sample, against its hand-made gold -------------------------------------------
+
+TEXT_GOLD = sorted(p for p in GOLD.glob("*.json") if "body_lines" in json.loads(p.read_text()))
+HTML_GOLD = sorted(p for p in GOLD.glob("*.json") if "body_paragraphs" in json.loads(p.read_text()))
+
+
+@pytest.mark.parametrize("gold_file", TEXT_GOLD, ids=lambda p: p.stem)
+def test_sample_text_pages_match_gold_lines(gold_file):
+    gold = json.loads(gold_file.read_text())
+    seg = segment(_sample_text(gold["file"]).replace("\r\n", "\n"))
+    body = {line.index for line in seg.body}
+    assert body == set(gold["body_lines"])
+    assert seg.title_line == gold["title_line"]
+
+
+@pytest.mark.parametrize("gold_file", TEXT_GOLD, ids=lambda p: p.stem)
+def test_sample_removed_kinds_agree_with_gold_for_most_lines(gold_file):
+    gold = json.loads(gold_file.read_text())
+    seg = segment(_sample_text(gold["file"]).replace("\r\n", "\n"))
+    removed = {int(k): v for k, v in gold["removed"].items()}
+    agree = sum(1 for index, kind in removed.items() if seg.labels.get(index) == kind)
+    assert agree >= 0.6 * len(removed), f"{agree}/{len(removed)} removed lines with the gold kind"
+    assert all(seg.labels[i] != "body" for i in removed)
+
+
+@pytest.mark.parametrize("gold_file", HTML_GOLD, ids=lambda p: p.stem)
+def test_sample_html_pages_keep_exactly_the_article_paragraphs(gold_file):
+    gold = json.loads(gold_file.read_text())
+    doc = analyze(_sample_text(gold["file"]))
+    assert doc.format == "html"
+    assert doc.paragraphs == gold["body_paragraphs"]
+    assert doc.title == gold["title"]
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST), ids=str)
+def test_sample_metadata_matches_manifest(name):
+    expected = MANIFEST[name]
+    doc = analyze((sample_path() / name).read_bytes())
+    assert doc.title == expected["title"]
+    assert doc.published == expected["published"]
+    if expected["outlet"] and name != "cholera_04_who_confirms_sawt_alwaha.txt":
+        assert doc.outlet == expected["outlet"]
+    assert doc.language == "ar"
+    assert all(block.kind in REMOVED_KINDS for block in doc.removed)
+
+
+def test_removed_boilerplate_keeps_every_non_empty_line():
+    """Nothing is silently lost: title, paragraphs and removed blocks cover every line."""
+    for name, meta in MANIFEST.items():
+        if meta["form"] != "text":
+            continue
+        text = _sample_text(name).replace("\r\n", "\n")
+        doc = analyze(text)
+        kept = "\n".join([doc.title or ""] + doc.paragraphs + [r.text for r in doc.removed])
+        for line in text.split("\n"):
+            stripped = line.strip(" \t\u00a0\u200f\u200e")
+            assert not stripped or stripped in kept, (name, line)
+
+
+def test_page_header_date_is_reported_but_not_used():
+    doc = analyze(_sample_text("cholera_04_who_confirms_sawt_alwaha.txt"))
+    assert doc.published is None
+    assert doc.published_evidence.source == "page header date"
+    assert "crawl" in doc.published_evidence.note
+
+
+def test_agency_credit_is_cited_not_taken_as_outlet():
+    text = "\n".join([
+        "عنوان الخبر عن افتتاح الجسر الجديد في المدينة",
+        "",
+        "افتتح وزير النقل اليوم الجسر الجديد الذي يربط ضفتي النهر بعد عامين من العمل المتواصل في المشروع.",
+        "وقال الوزير إن الجسر سيخفف الازدحام في وسط المدينة وسيختصر زمن الرحلة إلى النصف تقريبا.",
+        "",
+        "المصدر: رويترز + موقع الضفة الأخرى",
+    ])
+    doc = analyze(text)
+    assert doc.outlet == "موقع الضفة الأخرى"
+    assert doc.outlet_evidence.source == "credit line"
+    assert any(block.kind == "credit" for block in doc.removed)
+
+
+def test_syndicated_copies_share_their_paragraphs():
+    original = analyze((sample_path() / "desal_00_original_nsa.html").read_bytes())
+    copy = analyze((sample_path() / "desal_01_copy_aldifaf_credited.txt").read_bytes())
+    assert len(set(original.paragraphs) & set(copy.paragraphs)) >= 6
+    assert original.id != copy.id
+
+
+def test_hostile_html_is_kept_as_inert_text():
+    doc = analyze((sample_path() / "cholera_03_denial_alsunbula.html").read_bytes())
+    comments = [block for block in doc.removed if block.kind == "comments"]
+    assert comments, "the reader comments are labelled"
+    assert not any("<script" in p.lower() or "onerror" in p.lower() for p in doc.paragraphs)
+
+
+def test_analyze_returns_the_documented_json_object():
+    doc = analyze(_sample_text("cholera_01_report_almarsad.txt"), reference_date="2024-03-05")
+    data = doc.to_dict()
+    for key in ("id", "path", "title", "outlet", "published", "published_evidence", "language", "paragraphs",
+                "removed"):
+        assert key in data
+    assert all(isinstance(p, str) for p in data["paragraphs"])
+    assert all({"text", "kind"} <= set(r) for r in data["removed"])
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+
+
+def test_future_dates_beyond_the_reference_are_not_publication_dates():
+    text = "خبر عن الاجتماع المقبل للجنة\n12 مارس 2031\nقالت اللجنة إن اجتماعها المقبل سيعقد في العاصمة لمناقشة الميزانية العامة."
+    assert analyze(text, reference_date=date(2024, 1, 1)).published is None
+
+
+# --- the user's five seed pages ------------------------------------------------------------------
+
+@needs_seeds
+def test_seed_000_title_body_tickers_and_repeats():
+    doc = analyze(_seed("000"))
+    assert doc.title.startswith("تخبط أمريكي حول وثيقة مسربة")
+    assert len(doc.paragraphs) == 13
+    assert doc.paragraphs[0].startswith("أبلغ الجيش الأمريكي رسميا")
+    assert doc.paragraphs[-1].startswith("وأوضح أنه لم تصدر")
+    kinds = {block.kind for block in doc.removed}
+    assert {"ticker", "repeated_title", "menu", "masthead"} <= kinds
+    assert not any(p[:2].isdigit() for p in doc.paragraphs)
+    assert doc.outlet == "أرض كنعان"
+
+
+@needs_seeds
+def test_seed_001_dateline_outlet_and_all_paragraphs():
+    doc = analyze(_seed("001"))
+    assert doc.title == "التحالف الدولي يطرح أحدث موقف له بشأن مغادرة العراق"
+    assert len(doc.paragraphs) == 15
+    assert doc.paragraphs[-1] == "ولم يذكر أي جدول زمني لبدء الانسحاب."
+    assert doc.outlet == "Kurdistan 24"
+    assert doc.outlet_evidence.source == "dateline"
+
+
+@needs_seeds
+def test_seed_002_header_date_is_flagged_and_site_name_found():
+    doc = analyze(_seed("002"))
+    assert doc.title == "الدفاع الأمريكية تنفي وجود خطط لانسحاب قواتها من العراق"
+    assert len(doc.paragraphs) == 12
+    assert doc.published is None and "crawl" in doc.published_evidence.note
+    assert doc.outlet == "rudaw"
+    assert {"date_line", "repeated_title"} <= {block.kind for block in doc.removed}
+
+
+@needs_seeds
+def test_seed_003_masthead_related_and_latest_news_removed():
+    doc = analyze(_seed("003"))
+    assert doc.title.startswith("حدث هام طال انتظاره")
+    assert len(doc.paragraphs) == 9
+    assert doc.paragraphs[-1].startswith("وختم")
+    kinds = [block.kind for block in doc.removed]
+    assert kinds[0] == "masthead" and "related" in kinds
+    assert not any("أشرف الحادي" in p or "فاطمة مهران" in p for p in doc.paragraphs)
+    assert doc.outlet is None
+
+
+@needs_seeds
+def test_seed_004_menus_caption_credit_comments():
+    doc = analyze(_seed("004"))
+    assert doc.title.startswith('"رويترز": واشنطن تبلغ بغداد')
+    assert len(doc.paragraphs) == 8
+    kinds = {block.kind for block in doc.removed}
+    assert {"menu", "caption", "credit", "comments", "repeated_title"} <= kinds
+    assert doc.outlet == "RT"
+    assert not any("Globallookpress" in p for p in doc.paragraphs)
+
+
+# --- the quality gate on the held-out Baly pages -------------------------------------------------
+
+@pytest.mark.skipif(not (SHARED / "data" / "baly2018").is_dir(), reason="../shared/data/baly2018 is not present")
+def test_extraction_quality_gate():
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "extraction.py"), "--split", "test", "--gate",
+                             "--shared", str(SHARED)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
