@@ -1,0 +1,57 @@
+"""Ingestion throughput on SaudiNewsNet (31k articles as zipped JSON), into a fresh SQLite workspace.
+
+    python bench/ingest.py [--shared ../shared] [--limit-files N] [--workers 2]
+
+Runs the real `ingest` (read, decode, clean, metadata, store in committed batches) with 1 worker on
+the first day's file as the reference, then with --workers on the whole corpus (or --limit-files
+days), and prints articles per second for each and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+from tabayyun.ingest import ingest  # noqa: E402
+from tabayyun.store import open_storage  # noqa: E402
+
+
+def run(files: list[Path], workers: int) -> tuple[int, int, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        storage = open_storage(Path(folder) / "bench.db")
+        started = time.perf_counter()
+        report = ingest(storage, [str(f) for f in files], workers=workers)
+        seconds = time.perf_counter() - started
+        storage.close()
+    return report.stored + report.duplicates, report.failed, seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
+    parser.add_argument("--limit-files", type=int, default=None, help="only the first N daily files")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    folder = args.shared / "data" / "saudinewsnet" / "dataset"
+    if not folder.is_dir():
+        print(f"skipped: {folder} not found", file=sys.stderr)
+        return 0
+    files = sorted(folder.glob("*.zip"))[: args.limit_files]
+    rows = [("1 worker, first day", *run(files[:1], 1))]
+    rows.append((f"{args.workers} workers, {len(files)} days", *run(files, args.workers)))
+    reference = rows[0][1] / rows[0][3]
+    print(f"{'run':<26} {'articles':>9} {'failed':>7} {'seconds':>8} {'articles/s':>11} {'ratio':>6}")
+    for name, done, failed, seconds in rows:
+        rate = done / seconds
+        print(f"{name:<26} {done:>9} {failed:>7} {seconds:>8.1f} {rate:>11.1f} {rate / reference:>5.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
