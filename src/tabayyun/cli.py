@@ -10,13 +10,12 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from tabayyun.ingest import IngestReport, ingest as run_ingest
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, process
-from tabayyun.sample import sample_path
+from tabayyun.sample import sample_files
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import open_storage, resolve_db
 
@@ -39,14 +38,14 @@ def _reference(value: Optional[str]) -> Optional[date]:
 
 
 def _fail_line(failure: ItemFailure) -> None:
-    err.print(Text(f"error: {failure.source}: {failure.message}"), markup=False)
+    err.print(Text(f"error: {failure.source}: {failure.message}"), soft_wrap=True)
 
 
 def _ingest_with_progress(db: Optional[str], paths: list[str], **options) -> IngestReport:
     try:
         storage = open_storage(db)
     except Exception as exc:  # noqa: BLE001 - any failure to open the workspace is fatal
-        err.print(Text(f"fatal: cannot open workspace {resolve_db(db)}: {exc}"))
+        err.print(Text(f"fatal: cannot open workspace {resolve_db(db)}: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
@@ -64,7 +63,7 @@ def _ingest_with_progress(db: Optional[str], paths: list[str], **options) -> Ing
 def _print_summary(report: IngestReport, db: Optional[str]) -> None:
     err.print(Text(
         f"{report.stored} stored, {report.duplicates} skipped as duplicate, {report.failed} failed"
-        f"  ->  {resolve_db(db)}"))
+        f"  ->  {resolve_db(db)}"), soft_wrap=True)
 
 
 @app.command()
@@ -159,13 +158,13 @@ def list_documents(
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title=f"{total} documents in {storage.path}", show_lines=False)
-    for column in ("id", "published", "outlet", "title", "¶", "removed"):
-        table.add_column(column, overflow="fold")
+    out.print(Text(f"{total} documents in {storage.path}", style="bold"))
     for row in rows:
-        table.add_row(Text(row["id"]), Text(row["published"] or "-"), Text(row["outlet"] or "-"),
-                      Text(row["title"] or "-"), str(row["paragraphs"]), str(row["removed"]))
-    out.print(table)
+        line = Text(f"{row['id'][:12]}  {row['published'] or '----------'}  ")
+        line.append(f"{(row['outlet'] or '-')[:24]:<24}", style="cyan")
+        line.append(f"  {row['title'] or '-'}  ")
+        line.append(f"[{row['paragraphs']} ¶, {row['removed']} removed]", style="dim")
+        out.print(line, soft_wrap=True)
 
 
 @app.command()
@@ -179,7 +178,7 @@ def show(
     storage = _open_existing(db)
     doc = storage.get(doc_id)
     if doc is None:
-        err.print(Text(f"error: no single document matches id {doc_id!r}"))
+        err.print(Text(f"error: no single document matches id {doc_id!r}"), soft_wrap=True)
         raise typer.Exit(1)
     if raw:
         sys.stdout.write(doc.text + "\n")
@@ -192,7 +191,7 @@ def show(
 @app.command()
 def demo(db: Optional[str] = DbOption) -> None:
     """Ingest the built-in sample corpus and print what was found."""
-    report = _ingest_with_progress(db, [str(sample_path())])
+    report = _ingest_with_progress(db, [str(path) for path in sample_files()])
     _print_summary(report, db)
     list_documents(db=db, limit=50, offset=0, outlet=None, since=None, until=None, fmt="text")
     raise typer.Exit(report.exit_code)
@@ -203,7 +202,7 @@ def _open_existing(db: Optional[str]):
     try:
         return open_storage(path, readonly=True)
     except Exception as exc:  # noqa: BLE001
-        err.print(Text(f"error: cannot open workspace {path}: {exc}"))
+        err.print(Text(f"error: cannot open workspace {path}: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None
 
 
