@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from tabayyun.arabic import normalize_for_match  # noqa: E402
 from tabayyun.clean.flat import segment  # noqa: E402
-from tabayyun.sample import sample_path  # noqa: E402
+from tabayyun.sample import sample_manifest, sample_path  # noqa: E402
 from tabayyun.sources.decode import decode_bytes  # noqa: E402
 
 GOAL_F1 = 0.95
@@ -50,7 +50,7 @@ def load_baly(shared: Path, split: str) -> list[tuple[str, list[str], set[int]]]
 
 
 def load_sample() -> list[tuple[str, list[str], set[int]]]:
-    manifest = {m["file"]: m for m in json.loads((sample_path() / "MANIFEST.json").read_text())}
+    manifest = {m["file"]: m for m in sample_manifest()}
     pages = []
     for gold_file in sorted((HERE / "gold" / "sample").glob("*.json")):
         gold = json.loads(gold_file.read_text())

@@ -13,14 +13,14 @@ import pytest
 from tabayyun import analyze
 from tabayyun.clean import segment
 from tabayyun.model import REMOVED_KINDS
-from tabayyun.sample import sample_path
+from tabayyun.sample import sample_manifest, sample_path
 from tabayyun.sources.decode import decode_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 GOLD = ROOT / "bench" / "gold" / "sample"
-MANIFEST = {m["file"]: m for m in json.loads((sample_path() / "MANIFEST.json").read_text())}
+MANIFEST = {m["file"]: m for m in sample_manifest()}
 
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout")
 

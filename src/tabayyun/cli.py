@@ -15,14 +15,15 @@ from rich.text import Text
 from tabayyun.ingest import IngestReport, ingest as run_ingest
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, process
-from tabayyun.sample import sample_files
+from tabayyun.sample import sample_path
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import open_storage, resolve_db
 
 app = typer.Typer(help="tabayyun (تبيّن): verify the news. Arabic-first claim-verification workbench.",
                   no_args_is_help=True, add_completion=False)
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Scraped text is hostile: no markup, emoji codes or highlighting may be interpreted in it.
+out = Console(highlight=False, emoji=False, markup=False)
+err = Console(stderr=True, highlight=False, emoji=False, markup=False)
 
 DbOption = typer.Option(None, "--db", help="Workspace file (default: $TABAYYUN_DB or ./tabayyun.db).")
 FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
@@ -111,7 +112,7 @@ def analyze(
 
 def _print_document(doc: Document, fmt: str, show_removed: bool = True) -> None:
     if fmt == "json":
-        out.print(json.dumps(doc.to_dict(), ensure_ascii=False, indent=2), markup=False, soft_wrap=True)
+        sys.stdout.write(json.dumps(doc.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "jsonl":
         sys.stdout.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
     else:
@@ -191,7 +192,7 @@ def show(
 @app.command()
 def demo(db: Optional[str] = DbOption) -> None:
     """Ingest the built-in sample corpus and print what was found."""
-    report = _ingest_with_progress(db, [str(path) for path in sample_files()])
+    report = _ingest_with_progress(db, [str(sample_path())])
     _print_summary(report, db)
     list_documents(db=db, limit=50, offset=0, outlet=None, since=None, until=None, fmt="text")
     raise typer.Exit(report.exit_code)

@@ -127,6 +127,7 @@ def ingest(
     report = IngestReport()
     pending: list[tuple[Document, int]] = []
     pending_failures: list[tuple[str, str]] = []
+    pending_sources: list[tuple[str, str]] = []
 
     def flush() -> None:
         if pending:
@@ -137,6 +138,9 @@ def ingest(
         if pending_failures:
             storage.add_failures(pending_failures)
             pending_failures.clear()
+        if pending_sources:
+            storage.add_sources(pending_sources)
+            pending_sources.clear()
         if on_progress:
             on_progress(report)
 
@@ -150,6 +154,7 @@ def ingest(
                 on_failure(failure)
         elif done.duplicate_id is not None:
             report.duplicates += 1
+            pending_sources.append((done.duplicate_id, done.source))
         else:
             pending.append((done.doc, done.size))
         if len(pending) >= batch_size:

@@ -51,9 +51,14 @@ def iter_items(paths: list[str], max_bytes: int) -> Iterator[RawItem | ItemFailu
             yield ItemFailure(path, "no such file or folder")
 
 
+def _hidden(parts: tuple[str, ...]) -> bool:
+    """Dot files and folders, and the resource forks macOS puts in archives, are never pages."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+
 def _walk(folder: Path) -> Iterator[Path]:
     for child in folder.rglob("*"):
-        if child.is_file() and not any(part.startswith(".") for part in child.relative_to(folder).parts):
+        if child.is_file() and not _hidden(child.relative_to(folder).parts):
             if _suffix(child) in PAGE_SUFFIXES or _suffix(child) in RECORD_SUFFIXES | ARCHIVE_SUFFIXES:
                 yield child
 
@@ -154,7 +159,7 @@ def _from_zip(path: Path, max_bytes: int) -> Iterator[RawItem | ItemFailure]:
         for info in archive.infolist():
             member = Path(info.filename)
             suffix = _suffix(member)
-            if info.is_dir() or (suffix not in PAGE_SUFFIXES and suffix not in RECORD_SUFFIXES):
+            if info.is_dir() or _hidden(member.parts) or (suffix not in PAGE_SUFFIXES and suffix not in RECORD_SUFFIXES):
                 continue
             source = f"{path}!{info.filename}"
             if info.file_size > max_bytes * (20 if suffix in RECORD_SUFFIXES else 1):
@@ -167,26 +172,52 @@ def _from_warc(path: Path) -> Iterator[RawItem | ItemFailure]:
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
+    records = 0
     with path.open("rb") as stream:
         try:
             for number, record in enumerate(ArchiveIterator(stream), start=1):
-                if record.rec_type not in ("response", "resource"):
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                source = f"{path}#{number}"
-                content_type = ""
-                if record.http_headers is not None:
-                    content_type = record.http_headers.get_header("Content-Type") or ""
-                else:
-                    content_type = record.rec_headers.get_header("Content-Type") or ""
-                if content_type and not any(t in content_type for t in ("html", "text/plain", "xml")):
-                    continue
-                charset = None
-                if "charset=" in content_type:
-                    charset = content_type.split("charset=", 1)[1].split(";")[0].strip(" \"'")
-                data = record.content_stream().read()
-                form = "text" if "text/plain" in content_type else "html"
-                yield RawItem(source=source, data=data, url=url, form=form, declared_encoding=charset)
-        except (ArchiveLoadFailed, OSError, ValueError) as err:
-            yield ItemFailure(str(path), f"broken WARC file: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+                records += 1
+                item = _warc_item(record, f"{path}#{number}")
+                if item is not None:
+                    yield item
+        except (ArchiveLoadFailed, OSError, EOFError, ValueError, AttributeError, KeyError) as err:
+            # warcio fails in many ways on damaged records (AttributeError on a missing header among them)
+            first_line = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+            yield ItemFailure(str(path), f"broken WARC file after {records} records: {first_line}")
+            return
+        if _gzip_truncated(path):
+            yield ItemFailure(str(path), f"truncated WARC file: the compressed stream ends early ({records} records read)")
+        elif records == 0:
+            yield ItemFailure(str(path), "no WARC records found")
 
+
+def _warc_item(record, source: str) -> RawItem | ItemFailure | None:
+    if record.rec_type not in ("response", "resource"):
+        return None
+    headers = record.http_headers if record.http_headers is not None else record.rec_headers
+    content_type = headers.get_header("Content-Type") or ""
+    if content_type and not any(t in content_type for t in ("html", "text/plain", "xml")):
+        return None
+    charset = None
+    if "charset=" in content_type:
+        charset = content_type.split("charset=", 1)[1].split(";")[0].strip(" \"'")
+    data = record.content_stream().read()
+    form = "text" if "text/plain" in content_type else "html"
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    return RawItem(source=source, data=data, url=url, form=form, declared_encoding=charset)
+
+
+def _gzip_truncated(path: Path) -> bool:
+    """warcio stops quietly at a cut-off gzip member; reading the stream to its end tells."""
+    if not path.name.lower().endswith(".gz"):
+        return False
+    import gzip
+    import zlib
+
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except (EOFError, OSError, zlib.error):
+        return True
+    return False

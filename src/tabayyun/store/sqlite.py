@@ -37,6 +37,7 @@ class SQLiteStorage:
         self.path = str(path)
         if readonly:
             self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            self._check_readable()
         else:
             self.conn = sqlite3.connect(self.path, timeout=30)
             self.conn.execute("PRAGMA journal_mode=WAL")
@@ -48,6 +49,20 @@ class SQLiteStorage:
     @property
     def schema_version(self) -> int:
         return self.conn.execute(f"PRAGMA {SCHEMA_VERSION_PRAGMA}").fetchone()[0]
+
+    def _check_readable(self) -> None:
+        """A read-only view must be a workspace this tabayyun understands, or fail with one clear line."""
+        try:
+            version = self.schema_version
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as err:
+            self.conn.close()
+            raise RuntimeError(f"{self.path} is not a tabayyun workspace ({err})") from None
+        if version == 0 or version > LATEST_VERSION:
+            self.conn.close()
+            what = "is not a tabayyun workspace (no schema)" if version == 0 else (
+                f"has schema version {version}, newer than this tabayyun ({LATEST_VERSION}): upgrade tabayyun")
+            raise RuntimeError(f"{self.path} {what}")
 
     def migrate(self) -> list[str]:
         """Apply every migration newer than the file's version, each in its own transaction."""
@@ -99,6 +114,13 @@ class SQLiteStorage:
                                   (doc.id, doc.path or "", now))
                 stored.append(is_new)
         return stored
+
+    def add_sources(self, seen: list[tuple[str, str]]) -> None:
+        """Record more places where already-stored content was read from."""
+        now = _now()
+        with self.conn:
+            self.conn.executemany("INSERT OR IGNORE INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)",
+                                  [(doc_id, source, now) for doc_id, source in seen])
 
     def add_failures(self, failures: list[tuple[str, str]]) -> None:
         now = _now()

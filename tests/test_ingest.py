@@ -1,0 +1,235 @@
+"""Batch ingestion into a workspace: counts, duplicates, failures, and surviving a killed run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tabayyun import Workspace
+from tabayyun.ingest import IngestReport, ingest
+from tabayyun.pipeline import document_id
+from tabayyun.sample import sample_files
+from tabayyun.sources.decode import decode_bytes
+from tabayyun.store import SQLiteStorage
+
+
+def db_ids(db_path) -> list[str]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in conn.execute("SELECT id FROM documents ORDER BY rowid")]
+    finally:
+        conn.close()
+
+
+def test_sample_pages_are_all_stored_then_all_duplicates(tmp_path, manifest):
+    pages = sample_files()
+    assert sorted(p.name for p in pages) == sorted(e["file"] for e in manifest)
+    with Workspace(tmp_path / "w.db") as ws:
+        first = ws.ingest(*pages)
+        assert (first.stored, first.duplicates, first.failed) == (len(manifest), 0, 0)
+        assert first.exit_code == 0
+        assert len(ws) == len(manifest) == 15
+        second = ws.ingest(*pages, workers=1)
+        assert (second.stored, second.duplicates, second.failed) == (0, len(manifest), 0)
+        assert len(ws) == 15
+    expected = {document_id(decode_bytes(p.read_bytes())[0].lstrip("\ufeff")) for p in pages}
+    assert set(db_ids(tmp_path / "w.db")) == expected
+
+
+def test_sample_folder_ingests_without_failures(tmp_path, sample_dir, manifest):
+    with Workspace(tmp_path / "w.db") as ws:
+        report = ws.ingest(sample_dir)
+        assert report.stored == len(manifest) == len(ws)
+        assert report.failed == 0, [f"{f.source}: {f.message}" for f in report.failures[:2]]
+
+
+def test_same_content_in_two_encodings_is_stored_once(tmp_path, sample_dir):
+    text = (sample_dir / "desal_01_copy_aldifaf_credited.txt").read_text(encoding="utf-8")
+    (tmp_path / "in").mkdir()
+    utf8, legacy = tmp_path / "in" / "a_utf8.txt", tmp_path / "in" / "b_cp1256.txt"
+    utf8.write_bytes(text.encode("utf-8"))
+    legacy.write_bytes(text.replace("\n", "\r\n").encode("cp1256"))
+    assert utf8.read_bytes() != legacy.read_bytes()
+    with Workspace(tmp_path / "w.db") as ws:
+        report = ws.ingest(tmp_path / "in", workers=1)
+        assert (report.stored, report.duplicates, report.failed) == (1, 1, 0)
+        [doc_id] = db_ids(tmp_path / "w.db")
+        assert doc_id == document_id(text)
+        doc = ws.get(doc_id)
+        assert doc.encoding == "utf-8" and doc.path == str(utf8)  # the first one read wins
+    conn = sqlite3.connect(tmp_path / "w.db")
+    sources = {row[0] for row in conn.execute("SELECT source FROM document_sources WHERE doc_id = ?", (doc_id,))}
+    assert sources == {str(utf8), str(legacy)}
+
+
+def test_duplicate_from_a_later_run_records_its_source(tmp_path, articles):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(articles.text(1).encode("utf-8"))
+    b.write_bytes(articles.text(1).encode("cp1256"))
+    with Workspace(tmp_path / "w.db") as ws:
+        ws.ingest(a, workers=1)
+        report = ws.ingest(b, workers=1)
+        assert (report.stored, report.duplicates) == (0, 1)
+        rows = ws.storage.conn.execute("SELECT source FROM document_sources").fetchall()
+    assert {r[0] for r in rows} == {str(a), str(b)}
+
+
+def _bad_batch(tmp_path, articles) -> tuple[list[str], list[str], set[str]]:
+    """Good files and one of each bad kind; returns (paths, good ids, sources expected to fail)."""
+    folder = tmp_path / "batch"
+    good = articles.write(folder / "good", 5)
+    bad = {
+        "empty.txt": b"",
+        "blank.txt": b"  \n\n\t  \n",
+        "junk.txt": bytes((i * 37 + 11) % 256 for i in range(3000)),
+        "photo.png": b"\x89PNG\r\n\x1a\n" + bytes(300),
+        "scan.pdf": b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n",
+        "numbers.txt": b"12 34 56 -- 78 / 90\n" * 30,
+        "huge.txt": ("كلمة " * 2000).encode("utf-8"),
+    }
+    paths = [str(p) for p in good]
+    failing = set()
+    for name, data in bad.items():
+        (folder / name).write_bytes(data)
+        paths.append(str(folder / name))
+        failing.add(str(folder / name))
+    records = folder / "records.jsonl"
+    records.write_text("\n".join([
+        json.dumps({"text": articles.text(100), "outlet": "الضفاف"}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"title": "no body"}),
+    ]) + "\n", encoding="utf-8")
+    paths.append(str(records))
+    failing |= {f"{records}:2", f"{records}:3"}
+    missing = str(folder / "missing.txt")
+    paths.insert(2, missing)
+    failing.add(missing)
+    good_ids = [document_id(articles.text(n)) for n in range(5)] + [document_id(articles.text(100))]
+    return paths, good_ids, failing
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_mixed_batch_counts_failures_and_stores_the_good(tmp_path, articles, workers):
+    paths, good_ids, failing = _bad_batch(tmp_path, articles)
+    with Workspace(tmp_path / "w.db") as ws:
+        report = ws.ingest(*paths, workers=workers, max_bytes=6000, batch_size=2)
+        assert report.failed == len(failing) == 10
+        assert {f.source for f in report.failures} == failing
+        assert all(f.message and "\n" not in f.message for f in report.failures)
+        assert report.stored == len(good_ids)
+        assert report.duplicates == 0
+        assert report.exit_code == 2
+        assert sorted(db_ids(tmp_path / "w.db")) == sorted(good_ids)
+        recorded = ws.storage.failures()
+    assert sorted((r["source"], r["message"]) for r in recorded) == sorted(
+        (f.source, f.message) for f in report.failures)
+    by_source = {r["source"]: r["message"] for r in recorded}
+    folder = tmp_path / "batch"
+    assert "PNG" in by_source[str(folder / "photo.png")]
+    assert "PDF" in by_source[str(folder / "scan.pdf")]
+    assert by_source[str(folder / "empty.txt")] == "empty input"
+    assert by_source[str(folder / "missing.txt")] == "no such file or folder"
+    assert by_source[str(folder / "huge.txt")].startswith("too large")
+    # The failure table is plain SQL too.
+    conn = sqlite3.connect(tmp_path / "w.db")
+    assert conn.execute("SELECT count(*) FROM ingest_failures").fetchone()[0] == 10
+
+
+def test_ingest_function_commits_in_batches_and_calls_back(tmp_path, articles):
+    paths = articles.write(tmp_path / "in", 10)
+    (tmp_path / "in" / "zz_empty.txt").write_bytes(b"")
+    storage = SQLiteStorage(tmp_path / "w.db")
+    progress: list[tuple[int, int]] = []
+    failures = []
+
+    def on_progress(report: IngestReport) -> None:
+        # Whatever was reported as stored is already committed: a second connection sees it.
+        committed = len(db_ids(tmp_path / "w.db"))
+        progress.append((report.stored, committed))
+
+    report = ingest(storage, [str(tmp_path / "in")], workers=1, batch_size=3,
+                    on_progress=on_progress, on_failure=failures.append)
+    storage.close()
+    assert report.stored == 10 and report.failed == 1
+    assert [f.source for f in failures] == [str(tmp_path / "in" / "zz_empty.txt")]
+    assert [stored for stored, _ in progress] == [3, 6, 9, 10]
+    assert all(stored == committed for stored, committed in progress)
+    assert db_ids(tmp_path / "w.db") == [document_id(articles.text(n)) for n in range(10)]
+    assert len(paths) == 10
+
+
+def test_ingest_into_memory_storage(articles, tmp_path):
+    articles.write(tmp_path / "in", 3)
+    storage = SQLiteStorage(":memory:")
+    report = ingest(storage, [str(tmp_path / "in")], workers=2)
+    assert (report.stored, report.failed) == (3, 0)
+    assert storage.count() == 3
+    again = ingest(storage, [str(tmp_path / "in")], workers=1)
+    assert (again.stored, again.duplicates) == (0, 3)
+
+
+def test_killed_ingest_loses_nothing_it_committed_and_resumes(tmp_path, articles, cli_env):
+    total, batch = 600, 25
+    folder = tmp_path / "corpus"
+    paths = articles.write(folder, total)
+    expected_ids = {document_id(decode_bytes(p.read_bytes())[0]) for p in paths}
+    assert len(expected_ids) == total
+    db = tmp_path / "w.db"
+    command = [sys.executable, "-m", "tabayyun.cli", "ingest", str(folder), "--db", str(db),
+               "--batch-size", str(batch), "--workers", "1"]
+    proc = subprocess.Popen(command, env=cli_env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    committed_seen = 0
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if db.exists():
+                try:
+                    committed_seen = len(db_ids(db))
+                except sqlite3.Error:
+                    committed_seen = 0  # the schema is still being created
+                if committed_seen >= 50:
+                    break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the ingest finished before it could be killed: grow the corpus"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    killed_ids = [row[0] for row in conn.execute("SELECT id FROM documents")]
+    raw_count = conn.execute("SELECT count(*) FROM raw_inputs").fetchone()[0]
+    conn.close()
+    killed_count = len(killed_ids)
+    assert 50 <= killed_count < total
+    assert killed_count % batch == 0, "a batch is committed whole or not at all"
+    assert raw_count == killed_count
+    assert set(killed_ids) <= expected_ids
+
+    rerun = subprocess.run(command[:-1] + ["2"], env=cli_env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = [line for line in rerun.stderr.splitlines() if "stored," in line]
+    assert summary and summary[-1].startswith(
+        f"{total - killed_count} stored, {killed_count} skipped as duplicate, 0 failed")
+    final_ids = db_ids(db)
+    assert len(final_ids) == len(set(final_ids)) == total
+    assert set(final_ids) == expected_ids
+    conn = sqlite3.connect(db)
+    for table in ("raw_inputs", "document_sources"):
+        assert conn.execute(f"SELECT count(DISTINCT doc_id) FROM {table}").fetchone()[0] == total
+    # Every article's paragraphs were stored (each synthetic article has 4 to 6).
+    per_doc = conn.execute("SELECT min(c), max(c) FROM (SELECT count(*) c FROM paragraphs GROUP BY doc_id)").fetchone()
+    assert per_doc[0] >= 4 and per_doc[1] <= 6
