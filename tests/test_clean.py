@@ -210,3 +210,29 @@ def test_extraction_quality_gate():
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "extraction.py"), "--split", "test", "--gate",
                              "--shared", str(SHARED)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("url, listing", [
+    ("https://news.example/", True),
+    ("https://news.example/tag/%D8%B3%D9%88%D8%B1%D9%8A%D8%A7/", True),
+    ("https://news.example/frontpage?page=8", True),
+    ("https://blog.example/2012/04/", True),
+    ("https://map.example/ar/time/22.08.2017", True),
+    ("https://forum.example/index.php?action=profile;area=showposts", True),
+    ("https://news.example/2017/02/28/some-article-slug", False),
+    ("https://news.example/4899", False),
+    ("https://news.example/?p=745982", False),
+    ("https://news.example/archives/171343", False),
+])
+def test_listing_pages_are_recognised_by_their_address(url, listing):
+    from tabayyun.clean.pagetype import listing_reason
+
+    assert (listing_reason(url) is not None) == listing
+
+
+def test_a_listing_page_keeps_no_body_but_keeps_its_text_as_removed():
+    text = _sample_text("cholera_01_report_almarsad.txt")
+    doc = analyze(text, url="https://almarsad.example/tag/health/")
+    assert doc.paragraphs == []
+    assert any("listing page" in block.rule for block in doc.removed)
+    assert analyze(text, url="https://almarsad.example/2024/03/04/cholera-report").paragraphs

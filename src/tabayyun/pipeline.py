@@ -60,7 +60,7 @@ def clean_stage(doc: Document, ctx: Context) -> Document:
         ctx.html = extract_html(doc.text, doc.url)
         text = ctx.html.text
     title_hint = ctx.item.title or (ctx.html.title if ctx.html else None)
-    ctx.segmentation = segment(text, title_hint=title_hint)
+    ctx.segmentation = segment(text, title_hint=title_hint, url=doc.url)
     doc.paragraphs = [line.text for line in ctx.segmentation.body]
     doc.removed = ctx.segmentation.removed_blocks() + (ctx.html.removed if ctx.html else [])
     return doc

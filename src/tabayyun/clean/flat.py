@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from tabayyun.arabic import normalize_for_match
 from tabayyun.clean.cohesion import select_article
+from tabayyun.clean.datelines import match_dateline
+from tabayyun.clean.pagetype import listing_reason
 from tabayyun.clean.lines import (
     Line,
     furniture_score,
@@ -68,7 +70,7 @@ class Segmentation:
         return not between
 
 
-def segment(text: str, title_hint: str | None = None) -> Segmentation:
+def segment(text: str, title_hint: str | None = None, url: str | None = None) -> Segmentation:
     lines = [line for i, raw in enumerate(text.split("\n")) if (line := read_line(i, raw))]
     grades = _grade(lines)
     seg = Segmentation(lines=lines, labels={}, rules={})
@@ -86,6 +88,7 @@ def segment(text: str, title_hint: str | None = None) -> Segmentation:
     _drop_trailing_furniture(seg)
     _keep_main_article(seg)
     _drop_forum_posts(seg)
+    _drop_listing_page(seg, url)
     _label_leftovers(seg)
     seg.body = [line for line in lines if seg.labels[line.index] == "body"]
     return seg
@@ -212,6 +215,15 @@ def _drop_trailing_furniture(seg: Segmentation) -> None:
             break
 
 
+def _drop_listing_page(seg: Segmentation, url: str | None) -> None:
+    reason = listing_reason(url)
+    if reason is None:
+        return
+    for line in seg.lines:
+        if seg.labels.get(line.index) == "body":
+            seg.labels[line.index], seg.rules[line.index] = "other", f"listing page by its address ({reason})"
+
+
 def _drop_forum_posts(seg: Segmentation) -> None:
     """Forum and profile pages (their chrome names posts, members, sign-in) hold user posts, not news."""
     if not is_forum_page([line.key for line in seg.lines[:5]]):
@@ -230,7 +242,7 @@ def _keep_main_article(seg: Segmentation) -> None:
         between = seg.lines[position[body[n - 1].index] + 1: position[line.index]]
         if any(_title_shaped(other) and seg.labels.get(other.index) != "repeated_title" for other in between):
             breaks.add(n)
-        if has_item_boundary(body[n - 1].key):
+        if has_item_boundary(body[n - 1].key) or match_dateline(line.text):
             breaks.add(n)
     if len(body) >= 5 and sum(has_truncation(line.key) for line in body) >= TEASER_SHARE * len(body):
         keep, rule = set(), "page of truncated teasers, no single article"

@@ -11,16 +11,13 @@ from urllib.parse import urlparse
 
 from tabayyun.arabic import fold_digits, normalize_for_match
 from tabayyun.clean.dates import find_date
+from tabayyun.clean.datelines import match_dateline
 from tabayyun.clean.flat import SITE_NAME_RULE, Segmentation
 from tabayyun.model import Evidence
 from tabayyun.registry import lookup
 
 LANGUAGES = ("ar", "en", "fr", "fa", "ur", "ku", "tr")
 
-# "أربيل (كوردستان 24)- ..." and "بغداد ( رويترز ) - ...": a place, then the outlet or agency.
-_DATELINE = re.compile(r"^\s*([^\s()\-–—:][^()\n]{0,40}?)\s*\(\s*([^()\n]{2,40}?)\s*\)\s*[-–—:]")
-# "دمشق - سانا", "القاهرة - أ ش أ": a place, a dash, then a short agency name.
-_DASH_DATELINE = re.compile(r"^\s*([^\s\-–—:(][^\-–—:()\n]{0,25}?)\s*[-–—]\s*([^\-–—\n]{2,25}?)\s*[-–—:]?\s+\S")
 _CREDIT_SPLIT = re.compile(r"\s*(?:\+|،|,|/|&|\s[-–]\s|\bو(?=\s*[\"«“]))\s*")
 _GENERIC_SOURCES = {"وكالات", "ووكالات", "وكالات الانباء", "مواقع", "مواقع التواصل", "agencies", "wires"}
 _AGENCY_NAME = re.compile(r"^(?:ال)?وكاله\s|للانباء|news agency|\bagency\b|press agency", re.I)
@@ -91,13 +88,11 @@ def outlet_candidates(seg: Segmentation | None, hint: str | None, sitename: str 
 
 
 def _dateline_outlets(first_paragraph: str) -> list[Candidate]:
-    match = _DATELINE.match(first_paragraph) or _DASH_DATELINE.match(first_paragraph)
+    match = match_dateline(first_paragraph)
     if not match:
         return []
     name = match.group(2).strip(" \"'«»“”")
     known = lookup(name)
-    if match.re is _DASH_DATELINE and not known:
-        return []
     if known and known.kind == "agency":
         note = "the dateline names a wire agency: this is its copy, the publishing site may differ"
         return [Candidate(known.name, Evidence("dateline (agency)", match.group(0).strip(), line=None,
