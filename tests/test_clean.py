@@ -230,6 +230,19 @@ def test_listing_pages_are_recognised_by_their_address(url, listing):
     assert (listing_reason(url) is not None) == listing
 
 
+@pytest.mark.parametrize("headline, url, digest", [
+    ("موجز أخبار اليوم: أبرز ما جرى في المحافظات", None, True),
+    ("جولة الصحافة: عناوين الصحف العربية الصادرة صباح اليوم", None, True),
+    ("أحداث الأحد 05 تشرين الأول في المدينة", None, True),
+    (None, "https://news.example/%D9%85%D9%88%D8%AC%D8%B2-%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1", True),
+    ("وزير الصحة ينفي تسجيل إصابات بالكوليرا", "https://news.example/health/1234", False),
+])
+def test_news_digests_are_recognised_by_headline_or_address(headline, url, digest):
+    from tabayyun.clean.pagetype import digest_reason
+
+    assert (digest_reason(headline, url) is not None) == digest
+
+
 def test_a_listing_page_keeps_no_body_but_keeps_its_text_as_removed():
     text = _sample_text("cholera_01_report_almarsad.txt")
     doc = analyze(text, url="https://almarsad.example/tag/health/")

@@ -53,11 +53,13 @@ def _similarity(a: Counter, b: Counter) -> float:
     return shared / math.sqrt(sum(a.values()) * sum(b.values())) if a and b else 0.0
 
 
-def select_article(body: list[Line], title: Line | None, breaks: set[int] = frozenset()) -> tuple[set[int], str]:
+def select_article(body: list[Line], title: Line | None, breaks: set[int] = frozenset(),
+                   teasers: bool = False) -> tuple[set[int], str]:
     """Line indexes of `body` that are the article, and the rule when lines were dropped.
 
     `breaks` are positions in `body` preceded on the page by a headline-shaped line that is not body:
-    a likely start of another item."""
+    a likely start of another item. `teasers` says many lines are cut short with "...", as teaser
+    lists are: then a page whose prose does not hold together is a listing."""
     if len(body) < 4:
         return {line.index for line in body}, ""
     line_stems = [stems(line) for line in body]
@@ -69,7 +71,7 @@ def select_article(body: list[Line], title: Line | None, breaks: set[int] = froz
     words = [sum(body[i].words for i in section) for section in sections]
     main = _main_item(sections, bags, words, title, common)
     anchored = title is not None and bool(stems(title) & set().union(*(line_stems[i] for i in items[0])))
-    if _is_listing(body, items, sections, words, main, anchored):
+    if _is_listing(body, items, sections, words, main, anchored, teasers):
         return set(), "page of many separate items, no single article"
     keep = set(sections[main])
     for n, section in enumerate(sections):
@@ -89,7 +91,7 @@ def _sections(items: list[list[int]], breaks: set[int]) -> list[list[int]]:
     return sections
 
 
-def _is_listing(body: list[Line], items, sections, words, main: int, anchored: bool) -> bool:
+def _is_listing(body: list[Line], items, sections, words, main: int, anchored: bool, teasers: bool) -> bool:
     """Many separate items and none of them the bulk of the page.
 
     Items are separate when headlines stand between them (sections), or when the prose never chains
@@ -97,9 +99,11 @@ def _is_listing(body: list[Line], items, sections, words, main: int, anchored: b
     total = sum(words)
     if len(sections) >= MANY_ITEMS and words[main] < MAIN_SHARE * total:
         return True
+    largest = max(sum(body[i].words for i in item) for item in items)
+    if teasers and not anchored and len(items) >= 2:
+        return largest < MAIN_SHARE * total
     if anchored or len(items) < STREAM_ITEMS:
         return False
-    largest = max(sum(body[i].words for i in item) for item in items)
     return largest < STREAM_SHARE * total
 
 

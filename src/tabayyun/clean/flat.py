@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from tabayyun.arabic import normalize_for_match
 from tabayyun.clean.cohesion import select_article
 from tabayyun.clean.datelines import match_dateline
-from tabayyun.clean.pagetype import listing_reason
+from tabayyun.clean.pagetype import digest_reason, listing_reason
 from tabayyun.clean.lines import (
     Line,
     furniture_score,
@@ -216,7 +216,10 @@ def _drop_trailing_furniture(seg: Segmentation) -> None:
 
 
 def _drop_listing_page(seg: Segmentation, url: str | None) -> None:
-    reason = listing_reason(url)
+    headline = seg.title
+    if headline is None and seg.lines:
+        headline = " ".join(seg.lines[0].text.split()[:15])
+    reason = listing_reason(url) or digest_reason(headline, url)
     if reason is None:
         return
     for line in seg.lines:
@@ -244,10 +247,8 @@ def _keep_main_article(seg: Segmentation) -> None:
             breaks.add(n)
         if has_item_boundary(body[n - 1].key) or match_dateline(line.text):
             breaks.add(n)
-    if len(body) >= 5 and sum(has_truncation(line.key) for line in body) >= TEASER_SHARE * len(body):
-        keep, rule = set(), "page of truncated teasers, no single article"
-    else:
-        keep, rule = select_article(body, title, breaks)
+    teasers = len(body) >= 5 and sum(has_truncation(line.key) for line in body) >= TEASER_SHARE * len(body)
+    keep, rule = select_article(body, title, breaks, teasers)
     for line in body:
         if line.index not in keep:
             seg.labels[line.index], seg.rules[line.index] = "other", rule

@@ -145,9 +145,14 @@ _ITEM_BOUNDARY = re.compile(r"(?:^|\s)(?:اقرا ايضا|اقرا المزيد
 
 
 def has_truncation(key: str) -> bool:
-    """A teaser cut short ("... وقال الوزير ...") somewhere before the end of the line."""
-    match = _TRUNCATION.search(key)
-    return bool(match) and match.end() < len(key.rstrip()) - 1
+    """A teaser cut short and the next one starting on the same line: "... قال الوزير ... أعلنت الوزارة".
+
+    The word after the dots starts a new lead (not a و/ف continuation) and runs on for a while."""
+    for match in _TRUNCATION.finditer(key):
+        rest = _WORD.findall(key[match.end():])
+        if len(rest) >= 5 and rest[0][0] not in "وف":
+            return True
+    return False
 
 
 def furniture_score(key: str) -> int:

@@ -6,12 +6,43 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlparse
 
+from tabayyun.arabic import normalize_for_match
+
 _LISTING_SEGMENTS = {
     "tag", "tags", "category", "categories", "section", "sections", "topic", "topics", "author", "authors",
-    "search", "frontpage", "latest", "most-read", "profile", "members", "feed", "rss",
+    "search", "frontpage", "most-read", "profile", "members", "feed", "rss", "vb", "threads", "forum",
+    "forums", "showthread.php",
 }
 _FULL_DATE = re.compile(r"^(?:\d{1,2}[.-]\d{1,2}[.-]\d{4}|\d{4}[.-]\d{1,2}[.-]\d{1,2})$")
-_LISTING_QUERY = re.compile(r"(?:^|[&;])(?:page|paged|date|s|q|search|tag|cat)=|action=profile|showposts", re.I)
+_LISTING_QUERY = re.compile(r"(?:^|[&;])(?:page|paged|start|date|month|year|s|q|search|tag|cat)=|action=profile|showposts", re.I)
+
+
+# Headlines of news digests: a round-up of many unrelated items is not one article.
+_DIGEST_WORDS = [
+    "موجز", "حصاد اليوم", "حصاد الاسبوع", "ابرز الاحداث", "ابرز الاخبار", "اهم الاخبار", "مرصد الاعلام",
+    "جوله الصحافه", "جوله في الصحف", "جوله الصحف", "عناوين الصحف", "الصحافه اليوم", "نشره الاخبار",
+    "الاحداث التفصيليه", "الاحداث التصيليه", "الاحداث اليوميه", "يوميات الثوره", "من اخبار", "اخبار متفرقه",
+    "تطورات الساعه", "احداث اليوم", "اخبار اليوم", "التطورات الميدانيه", "ابرز التطورات", "تقرير يومي",
+    "press review", "news roundup", "digest",
+]
+
+
+DIGEST_WORDS = [normalize_for_match(w) for w in _DIGEST_WORDS]
+_DAY_EVENTS = re.compile(r"(?<!\w)احداث (?:يوم )?(?:ال)?(?:احد|اثنين|ثلاثاء|اربعاء|خميس|جمعه|سبت)(?!\w)")
+
+
+def digest_reason(headline: str | None, url: str | None) -> str | None:
+    """Why the headline or the address names a news digest, or None."""
+    texts = [normalize_for_match(headline or "")]
+    if url:
+        texts.append(normalize_for_match(unquote(urlparse(url).path).replace("-", " ").replace("_", " ")))
+    for text in texts:
+        if _DAY_EVENTS.search(text):
+            return "a news digest (the events of a day)"
+        for words in DIGEST_WORDS:
+            if re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text):
+                return f"a news digest ('{words}')"
+    return None
 
 
 def _date_path_tail(segments: list[str]) -> bool:
@@ -40,7 +71,7 @@ def listing_reason(url: str | None) -> str | None:
     listing = _LISTING_SEGMENTS.intersection(segments[:-1] if len(segments) > 1 else segments)
     if listing or (segments and segments[-1] in _LISTING_SEGMENTS):
         return f"a {sorted(listing or {segments[-1]})[0]} page"
-    if "page" in segments and segments[-1].isdigit():
+    if ("page" in segments and segments[-1].isdigit()) or re.fullmatch(r"page-?\d+", segments[-1] if segments else ""):
         return "a paged listing"
     if segments and (_FULL_DATE.match(segments[-1]) or _date_path_tail(segments)):
         return "a date archive"
