@@ -71,6 +71,23 @@ class Removed:
 
 
 @dataclass
+class TimeExpr:
+    """A time expression: `value` is an ISO date, YYYY-MM, YYYY, or START/END for an interval;
+    `anchor` is the date a relative expression was resolved against (None for absolute ones)."""
+
+    text: str
+    value: str | None
+    granularity: str  # day, week, month, year, interval
+    anchor: str | None
+    paragraph: int
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Document:
     """One article: its input, clean text and metadata, each value with its evidence."""
 
@@ -90,6 +107,7 @@ class Document:
     language_evidence: Evidence | None = None
     paragraphs: list[str] = field(default_factory=list)
     removed: list[Removed] = field(default_factory=list)
+    times: list[TimeExpr] = field(default_factory=list)
 
     def to_dict(self, include_text: bool = False) -> dict[str, Any]:
         """The JSON object `tabayyun analyze` prints; later stages add keys to it."""
@@ -109,6 +127,7 @@ class Document:
             "language_evidence": _evidence_dict(self.language_evidence),
             "paragraphs": list(self.paragraphs),
             "removed": [r.to_dict() for r in self.removed],
+            "times": [t.to_dict() for t in self.times],
         }
         if include_text:
             data["text"] = self.text
@@ -133,6 +152,7 @@ class Document:
             language_evidence=Evidence.from_dict(data.get("language_evidence")),
             paragraphs=list(data.get("paragraphs", [])),
             removed=[Removed.from_dict(r) for r in data.get("removed", [])],
+            times=[TimeExpr(**t) for t in data.get("times", [])],
         )
 
 

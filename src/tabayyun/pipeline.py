@@ -17,6 +17,7 @@ from tabayyun.clean import HtmlExtraction, Segmentation, extract_html, segment
 from tabayyun.clean import metadata
 from tabayyun.model import Document
 from tabayyun.sources.decode import DecodeError, decode_bytes
+from tabayyun.understand.times import find_times
 
 MAX_BYTES = 5 * 1024 * 1024
 _HTML_SNIFF = re.compile(r"<(?:!doctype\s+html|html|head|body|article|div|p|meta)\b", re.I)
@@ -82,8 +83,15 @@ def metadata_stage(doc: Document, ctx: Context) -> Document:
     return doc
 
 
-STAGES: dict[str, Stage] = {"clean": clean_stage, "metadata": metadata_stage}
-DEFAULT_PIPELINE = ["clean", "metadata"]
+def times_stage(doc: Document, ctx: Context) -> Document:
+    """Time expressions, relative ones resolved against --reference-date, else the publication date."""
+    anchor = ctx.reference_date or (date.fromisoformat(doc.published) if doc.published else None)
+    doc.times = find_times(doc.paragraphs, anchor)
+    return doc
+
+
+STAGES: dict[str, Stage] = {"clean": clean_stage, "metadata": metadata_stage, "times": times_stage}
+DEFAULT_PIPELINE = ["clean", "metadata", "times"]
 
 
 def document_id(text: str) -> str:

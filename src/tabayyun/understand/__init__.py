@@ -1,0 +1,1 @@
+"""Understanding one article: entities, time expressions, quotes and the sources they cite."""
