@@ -33,9 +33,43 @@ def normalize_for_match(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()
 
 
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufefe\uff00-\uffef]")
+_DROP_OR_SPACE = re.compile(_DROP.pattern + "+|\\s{2,}|[\t\n\r\f\v]")
+
+
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """The `normalize_for_match` key of `text` (without the final strip) and, per key character, the
     index in `text` it comes from. Runs of whitespace become one space."""
+    if not _PRESENTATION_FORMS.search(text):
+        mapped = text.translate(_TABLE).translate(_DIGITS).lower()
+        if len(mapped) == len(text):
+            return _drop_with_offsets(mapped)
+    return _normalize_each_char(text)
+
+
+def _drop_with_offsets(mapped: str) -> tuple[str, list[int]]:
+    """Fast path: characters map one to one, so only dropped marks and whitespace runs move offsets."""
+    parts: list[str] = []
+    offsets: list[int] = []
+    position = 0
+    for match in _DROP_OR_SPACE.finditer(mapped):
+        parts.append(mapped[position:match.start()])
+        offsets.extend(range(position, match.start()))
+        if match.group(0)[0].isspace():
+            if not (parts and parts[-1].endswith(" ")) and not (position == match.start() and offsets and
+                                                              mapped[offsets[-1]].isspace()):
+                parts.append(" ")
+                offsets.append(match.start())
+        position = match.end()
+    parts.append(mapped[position:])
+    offsets.extend(range(position, len(mapped)))
+    key = "".join(parts)
+    if "  " in key:  # a space next to a run that collapsed; rare, take the careful path
+        return _normalize_each_char(mapped)
+    return key, offsets
+
+
+def _normalize_each_char(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     previous_space = False

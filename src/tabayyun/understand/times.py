@@ -37,15 +37,15 @@ _HIJRI_MONTHS = {
     "رمضان": 9, "شوال": 10, "ذو القعده": 11, "ذي القعده": 11, "ذو الحجه": 12, "ذي الحجه": 12,
 }
 _HIJRI = "|".join(sorted(_HIJRI_MONTHS, key=len, reverse=True))
-# A keyword may carry a glued conjunction or preposition (وأمس، وفي، بعد): the span starts after it.
-_B = r"(?:(?<!\w)|(?<=(?<!\w)[وفبلك]))"
+# A keyword may carry a glued conjunction or preposition (وأمس، وبعد): the span starts after it.
+_B = r"(?<!\w)[وفبلك]?"
 _E = r"(?![\w])"
 _FUTURE = r"(?:المقبل|المقبله|القادم|القادمه|الجاي)"
 _PAST = r"(?:الماضي|الماضيه|المنصرم|المنصرمه|الفايت|السابق)"
 
 
 def _rx(pattern: str) -> re.Pattern:
-    return re.compile(_B + pattern + _E)
+    return re.compile(_B + "(?P<span>" + pattern + ")" + _E)
 
 
 # Order matters: longer, more specific patterns first; a character is claimed by the first match.
@@ -66,25 +66,40 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
 ]
 
 
+_TRIGGER_WORDS = (
+    list(MONTHS) + list(_AR_WEEKDAYS) + list(_HIJRI_MONTHS)
+    + "اليوم امس البارحه الليله غدا اول بعد منذ قبل خلال الشهر الاسبوع العام السنه عام سنه مطلع اواخر نهايه "
+      "بدايه شهر يوم ايام الايام فجر صباح ظهر عصر مساء ليله ليل منتصف".split()
+)
+# One cheap scan finds where an expression may start; the patterns are tried only there.
+_TRIGGER = re.compile(
+    r"(?<!\w)[وفبلك]?(?:\d|(?:" + "|".join(sorted(map(re.escape, set(_TRIGGER_WORDS)), key=len, reverse=True))
+    + r")(?!\w))"
+)
+
+
 def find_times(paragraphs: list[str], anchor: date | None) -> list[TimeExpr]:
     found: list[TimeExpr] = []
     for number, paragraph in enumerate(paragraphs):
         key, offsets = normalize_with_offsets(paragraph)
-        claimed = [False] * len(key)
-        for kind, pattern in _PATTERNS:
-            for match in pattern.finditer(key):
-                if any(claimed[match.start():match.end()]):
+        claimed_until = 0
+        for trigger in _TRIGGER.finditer(key):
+            if trigger.start() < claimed_until:
+                continue
+            for kind, pattern in _PATTERNS:
+                match = pattern.match(key, trigger.start())
+                if match is None:
                     continue
                 resolved = _RESOLVERS[kind](match, anchor)
                 if resolved is None:
                     continue
                 value, granularity, relative = resolved
-                for i in range(match.start(), match.end()):
-                    claimed[i] = True
-                start, end = offsets[match.start()], _past_marks(paragraph, offsets[match.end() - 1] + 1)
+                start = offsets[match.start("span")]
+                end = _past_marks(paragraph, offsets[match.end() - 1] + 1)
                 found.append(TimeExpr(paragraph[start:end], value, granularity,
                                       anchor.isoformat() if relative and anchor else None, number, start, end))
-    found.sort(key=lambda t: (t.paragraph, t.start))
+                claimed_until = match.end()
+                break
     return found
 
 
