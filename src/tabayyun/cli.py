@@ -18,6 +18,7 @@ from tabayyun.pipeline import MAX_BYTES, ItemError, process
 from tabayyun.sample import sample_path
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import open_storage, resolve_db
+from tabayyun.understand.entities import group_mentions
 
 app = typer.Typer(help="tabayyun (تبيّن): verify the news. Arabic-first claim-verification workbench.",
                   no_args_is_help=True, add_completion=False)
@@ -196,6 +197,99 @@ def demo(db: Optional[str] = DbOption) -> None:
     _print_summary(report, db)
     list_documents(db=db, limit=50, offset=0, outlet=None, since=None, until=None, fmt="text")
     raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def entities(
+    db: Optional[str] = DbOption,
+    type_: Optional[str] = typer.Option(None, "--type", help="PER, ORG, LOC or MISC."),
+    limit: int = typer.Option(50, help="How many entities to show."),
+    fmt: str = FormatOption,
+) -> None:
+    """Entities across the workspace: canonical name, aliases, roles, how many documents name them."""
+    storage = _open_existing(db)
+    groups = group_mentions(storage.entity_mentions(type_.upper() if type_ else None))[:limit]
+    if fmt == "json":
+        sys.stdout.write(json.dumps(groups, ensure_ascii=False, indent=2) + "\n")
+        return
+    for group in groups:
+        line = Text(f"{group['type']:<5} {group['canonical']}", style="bold")
+        line.append(f"  [{group['mentions']} mentions, {group['documents']} documents]", style="dim")
+        out.print(line, soft_wrap=True)
+        others = [a for a in group["aliases"] if a != group["canonical"]]
+        if others:
+            out.print(Text("      aliases: " + "، ".join(others)), soft_wrap=True)
+        if group["roles"]:
+            out.print(Text("      roles: " + "، ".join(group["roles"])), soft_wrap=True)
+
+
+@app.command()
+def quotes(
+    db: Optional[str] = DbOption,
+    speaker: Optional[str] = typer.Option(None, help="Only quotes whose speaker contains this."),
+    cue_class: Optional[str] = typer.Option(None, help="assert, deny, confirm, report, refuse_comment, warn."),
+    limit: int = typer.Option(100, help="How many quotes to show."),
+    fmt: str = FormatOption,
+) -> None:
+    """Quotes across the workspace: who said what, with which verb, in which document."""
+    storage = _open_existing(db)
+    rows = storage.quotes(speaker=speaker, cue_class=cue_class, limit=limit)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    for row in rows:
+        head = Text(f"{row['doc_id'][:12]}  {row['published'] or '----------'}  ")
+        head.append(f"{row['speaker'] or '?'}", style="bold")
+        head.append(f"  [{row['speaker_kind']}]  {row['cue']} ({row['cue_class']})", style="cyan")
+        if row["via"]:
+            head.append("  via " + " <- ".join(row["via"]), style="dim")
+        out.print(head, soft_wrap=True)
+        mark = "«»" if row["direct"] else "  "
+        out.print(Text(f"    {mark[0]}{row['content']}{mark[1]}"), soft_wrap=True)
+
+
+train_app = typer.Typer(help="Train the models tabayyun ships.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate the shipped models.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
+
+
+@train_app.command("ner")
+def train_ner_command(
+    data: str = typer.Option(..., help="CoNLL file: token TAG per line (ANERcorp train.txt)."),
+    out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the model (default: the package)."),
+    epochs: int = typer.Option(10, help="Training passes."),
+    holdout: bool = typer.Option(True, help="Keep the last 10% of sentences out of training (for eval)."),
+) -> None:
+    """Train the named-entity model (an averaged perceptron) and write it."""
+    from importlib import resources
+
+    from tabayyun.train.ner import train_ner
+    from tabayyun.understand.ner import MODEL_RESOURCE
+
+    target = out_path or str(resources.files("tabayyun").joinpath(MODEL_RESOURCE))
+    summary = train_ner(data, target, epochs=epochs, holdout=holdout)
+    sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+
+
+@eval_app.command("ner")
+def eval_ner_command(
+    data: str = typer.Option(..., help="CoNLL file to evaluate on."),
+    holdout_only: bool = typer.Option(False, help="Only the held-out last 10% of the file."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+) -> None:
+    """Span-level precision, recall and F1 of the shipped NER model (exact match), and tokens/s."""
+    from tabayyun.train.ner import evaluate_ner
+
+    result = evaluate_ner(data, holdout_only=holdout_only)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(Text(f"{'type':<8} {'P':>6} {'R':>6} {'F1':>6}", style="bold"))
+    for name, scores in [*sorted(result["per_type"].items()), ("overall", result["overall"])]:
+        out.print(Text(f"{name:<8} {scores['precision']:>6.3f} {scores['recall']:>6.3f} {scores['f1']:>6.3f}"))
+    out.print(Text(f"{result['tokens']} tokens, {result['sentences']} sentences, "
+                   f"{result['tokens_per_s']:,.0f} tokens/s"))
 
 
 def _open_existing(db: Optional[str]):

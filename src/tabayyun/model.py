@@ -71,6 +71,69 @@ class Removed:
 
 
 @dataclass
+class Entity:
+    """A named-entity mention: `type` is PER, ORG, LOC or MISC; `canonical` the name all mentions of
+    the same entity share ("إسبر" -> "مارك إسبر"); `role` the title the text gives a person, if any.
+    `start`/`end` are character offsets into `paragraphs[paragraph]`."""
+
+    text: str
+    type: str
+    canonical: str
+    paragraph: int
+    start: int
+    end: int
+    role: str | None = None
+    source: str = "model"  # what found it: model, gazetteer, title cue
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Quote:
+    """Who said what: `content` (offsets `start`/`end` in `paragraphs[paragraph]`) attributed to a
+    speaker through a cue verb of class assert, deny, confirm, report, refuse_comment or warn. `via`
+    names the outlets or agencies the quote is reported through (Reuters, AFP ...). `evidence` says how
+    the speaker was found (explicit, before the verb, continuation of the previous speaker)."""
+
+    speaker: str | None
+    speaker_canonical: str | None
+    speaker_kind: str  # person, organization, anonymous, document, unknown
+    cue: str
+    cue_class: str
+    content: str
+    direct: bool
+    paragraph: int
+    start: int
+    end: int
+    via: list[str] = field(default_factory=list)
+    cue_start: int = 0
+    speaker_start: int | None = None
+    speaker_end: int | None = None
+    evidence: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """A source the article cites: an agency or outlet (`source_id` from the registry when known).
+    `kind`: dateline, credit, attribution (نقلا عن، وفقا لـ، لوكالة ...), quote_via. `paragraph` is
+    None for a credit line among the removed boilerplate (then `start`/`end` index that block's text)."""
+
+    source: str
+    source_id: str | None
+    kind: str
+    paragraph: int | None
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class TimeExpr:
     """A time expression: `value` is an ISO date, YYYY-MM, YYYY, or START/END for an interval;
     `anchor` is the date a relative expression was resolved against (None for absolute ones)."""
@@ -107,7 +170,10 @@ class Document:
     language_evidence: Evidence | None = None
     paragraphs: list[str] = field(default_factory=list)
     removed: list[Removed] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
     times: list[TimeExpr] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
 
     def to_dict(self, include_text: bool = False) -> dict[str, Any]:
         """The JSON object `tabayyun analyze` prints; later stages add keys to it."""
@@ -127,7 +193,10 @@ class Document:
             "language_evidence": _evidence_dict(self.language_evidence),
             "paragraphs": list(self.paragraphs),
             "removed": [r.to_dict() for r in self.removed],
+            "entities": [e.to_dict() for e in self.entities],
             "times": [t.to_dict() for t in self.times],
+            "quotes": [q.to_dict() for q in self.quotes],
+            "citations": [c.to_dict() for c in self.citations],
         }
         if include_text:
             data["text"] = self.text
@@ -152,7 +221,10 @@ class Document:
             language_evidence=Evidence.from_dict(data.get("language_evidence")),
             paragraphs=list(data.get("paragraphs", [])),
             removed=[Removed.from_dict(r) for r in data.get("removed", [])],
+            entities=[Entity(**e) for e in data.get("entities", [])],
             times=[TimeExpr(**t) for t in data.get("times", [])],
+            quotes=[Quote(**q) for q in data.get("quotes", [])],
+            citations=[Citation(**c) for c in data.get("citations", [])],
         )
 
 

@@ -17,6 +17,9 @@ from tabayyun.clean import HtmlExtraction, Segmentation, extract_html, segment
 from tabayyun.clean import metadata
 from tabayyun.model import Document
 from tabayyun.sources.decode import DecodeError, decode_bytes
+from tabayyun.understand.citations import attach_chains, find_citations
+from tabayyun.understand.entities import find_entities
+from tabayyun.understand.quotes import find_quotes
 from tabayyun.understand.times import find_times
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -90,8 +93,27 @@ def times_stage(doc: Document, ctx: Context) -> Document:
     return doc
 
 
-STAGES: dict[str, Stage] = {"clean": clean_stage, "metadata": metadata_stage, "times": times_stage}
-DEFAULT_PIPELINE = ["clean", "metadata", "times"]
+def entities_stage(doc: Document, ctx: Context) -> Document:
+    doc.entities = find_entities(doc.paragraphs)
+    return doc
+
+
+def quotes_stage(doc: Document, ctx: Context) -> Document:
+    doc.quotes = find_quotes(doc.paragraphs, doc.entities)
+    return doc
+
+
+def citations_stage(doc: Document, ctx: Context) -> Document:
+    doc.citations = find_citations(doc)
+    attach_chains(doc)
+    return doc
+
+
+STAGES: dict[str, Stage] = {
+    "clean": clean_stage, "metadata": metadata_stage, "times": times_stage, "entities": entities_stage,
+    "quotes": quotes_stage, "citations": citations_stage,
+}
+DEFAULT_PIPELINE = ["clean", "metadata", "times", "entities", "quotes", "citations"]
 
 
 def document_id(text: str) -> str:

@@ -110,10 +110,71 @@ class SQLiteStorage:
                         [(doc.id, i, r.kind, r.text, r.rule, *(r.lines or (None, None)))
                          for i, r in enumerate(doc.removed)],
                     )
+                    self._add_understanding(doc)
                 self.conn.execute("INSERT OR IGNORE INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)",
                                   (doc.id, doc.path or "", now))
                 stored.append(is_new)
         return stored
+
+    def _add_understanding(self, doc: Document) -> None:
+        self.conn.executemany(
+            "INSERT INTO entities (doc_id, idx, text, type, canonical, role, source, paragraph, start, end)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(doc.id, i, e.text, e.type, e.canonical, e.role, e.source, e.paragraph, e.start, e.end)
+             for i, e in enumerate(doc.entities)],
+        )
+        self.conn.executemany(
+            "INSERT INTO quotes (doc_id, idx, speaker, speaker_canonical, speaker_kind, cue, cue_class, content,"
+            " direct, paragraph, start, end, via, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(doc.id, i, q.speaker, q.speaker_canonical, q.speaker_kind, q.cue, q.cue_class, q.content,
+              int(q.direct), q.paragraph, q.start, q.end, json.dumps(q.via, ensure_ascii=False), q.evidence)
+             for i, q in enumerate(doc.quotes)],
+        )
+        self.conn.executemany(
+            "INSERT INTO citations (doc_id, idx, source, source_id, kind, paragraph, start, end)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            [(doc.id, i, c.source, c.source_id, c.kind, c.paragraph, c.start, c.end)
+             for i, c in enumerate(doc.citations)],
+        )
+        self.conn.executemany(
+            "INSERT INTO time_expressions (doc_id, idx, text, value, granularity, anchor, paragraph, start, end)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            [(doc.id, i, t.text, t.value, t.granularity, t.anchor, t.paragraph, t.start, t.end)
+             for i, t in enumerate(doc.times)],
+        )
+
+    def quotes(self, speaker: str | None = None, cue_class: str | None = None, limit: int = 100) -> list[dict]:
+        """Quotes across the workspace, newest document first; `speaker` matches speaker or canonical."""
+        where, params = [], []
+        if speaker:
+            where.append("(q.speaker LIKE ? OR q.speaker_canonical LIKE ?)")
+            params += [f"%{speaker}%", f"%{speaker}%"]
+        if cue_class:
+            where.append("q.cue_class = ?")
+            params.append(cue_class)
+        rows = self.conn.execute(
+            "SELECT q.doc_id, d.title, d.outlet, d.published, q.speaker, q.speaker_canonical, q.speaker_kind, q.cue,"
+            " q.cue_class, q.content, q.direct, q.paragraph, q.start, q.end, q.via, q.evidence"
+            " FROM quotes q JOIN documents d ON d.id = q.doc_id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY d.published IS NULL, d.published DESC, q.doc_id, q.idx LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        keys = ("doc_id", "title", "outlet", "published", "speaker", "speaker_canonical", "speaker_kind", "cue",
+                "cue_class", "content", "direct", "paragraph", "start", "end", "via", "evidence")
+        result = [dict(zip(keys, row)) for row in rows]
+        for row in result:
+            row["via"], row["direct"] = json.loads(row["via"]), bool(row["direct"])
+        return result
+
+    def entity_mentions(self, type_: str | None = None) -> list[dict]:
+        """Every entity mention with its document, for grouping across the workspace."""
+        rows = self.conn.execute(
+            "SELECT e.doc_id, e.text, e.type, e.canonical, e.role FROM entities e"
+            + (" WHERE e.type = ?" if type_ else "") + " ORDER BY e.doc_id, e.idx",
+            (type_,) if type_ else (),
+        ).fetchall()
+        return [dict(zip(("doc_id", "text", "type", "canonical", "role"), row)) for row in rows]
 
     def add_sources(self, seen: list[tuple[str, str]]) -> None:
         """Record more places where already-stored content was read from."""

@@ -1,0 +1,219 @@
+"""Named entities: the shipped tagger, BIO spans and offsets, within-article linking and roles, the
+gazetteers, CoNLL reading and exact-span evaluation; on ../shared, the held-out ANERcorp score and
+the people of the seed pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tabayyun.train.ner import evaluate_ner, read_conll, split_holdout
+from tabayyun.understand.ner import bio_spans, find_entities, load_model, tag_tokens
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ANERCORP = SHARED / "data" / "anercorp" / "train.txt"
+SEEDS = SHARED / "seeds"
+
+# Written for these tests (not from any dataset).
+ARTICLE = [
+    "قال وزير الدفاع الأمريكي مارك إسبر في مؤتمر صحفي في واشنطن إن القوات الأمريكية باقية في العراق.",
+    "وأضاف إسبر أن التحالف سيواصل دعم القوات العراقية في محافظة الأنبار.",
+    "وكان العميد وليام إتش. سيلي الثالث قد وقع الرسالة التي أرسلت إلى قيادة العمليات المشتركة في بغداد.",
+    "ونقلت وكالة رويترز عن وليام سيلي الثالث قوله إن طائرات CH-47 ستنقل الجنود، فيما قال الجنرال سيلي "
+    "إن الرسالة مسودة.",
+    "والتقى الرئيس الفرنسي إيمانويل ماكرون رئيس الوزراء العراقي محمد شياع السوداني في باريس يوم الأحد.",
+]
+
+
+@pytest.fixture(scope="module")
+def entities():
+    return find_entities(ARTICLE)
+
+
+def _find(entities, text, paragraph=None):
+    found = [e for e in entities if e.text == text and (paragraph is None or e.paragraph == paragraph)]
+    assert found, f"{text!r} not found in {[(e.text, e.type) for e in entities]}"
+    return found[0]
+
+
+def test_shipped_model_loads_from_the_package():
+    model = load_model()
+    assert model is load_model()  # cached
+    assert len(model.weights) > 10_000
+    assert model.meta.get("train_sentences", 0) > 3000
+
+
+def test_tag_tokens_finds_person_organisation_and_place():
+    tokens = "وصل الأمين العام للأمم المتحدة أنطونيو غوتيريش إلى القاهرة أمس".split()
+    tags = tag_tokens(tokens)
+    assert len(tags) == len(tokens)
+    assert bio_spans(tags) == [(3, 5, "ORG"), (5, 7, "PER"), (8, 9, "LOC")]
+
+
+def test_entities_have_types_and_offsets_into_their_paragraph(entities):
+    for entity in entities:
+        assert ARTICLE[entity.paragraph][entity.start:entity.end] == entity.text
+        assert entity.type in ("PER", "LOC", "ORG", "MISC")
+    assert _find(entities, "مارك إسبر", 0).type == "PER"
+    washington = _find(entities, "واشنطن", 0)
+    assert (washington.type, washington.start, washington.end) == ("LOC", 52, 58)
+    assert _find(entities, "العراق", 0).type == "LOC"
+    assert _find(entities, "بغداد", 2).type == "LOC"
+    assert _find(entities, "رويترز", 3).type == "ORG"
+    assert _find(entities, "باريس", 4).type == "LOC"
+    assert _find(entities, "محمد شياع السوداني", 4).type == "PER"
+    assert all(e.source == "model" for e in entities if e.type != "MISC")
+
+
+def test_surname_links_to_the_full_name_and_keeps_the_role(entities):
+    full = _find(entities, "مارك إسبر", 0)
+    bare = _find(entities, "إسبر", 1)
+    assert full.canonical == bare.canonical == "مارك إسبر"
+    assert full.role == "وزير الدفاع الأمريكي"
+    assert bare.role == "وزير الدفاع الأمريكي"  # propagated from the full mention
+
+
+def test_three_forms_of_one_name_share_a_canonical(entities):
+    with_initial = _find(entities, "وليام إتش. سيلي الثالث", 2)
+    plain = _find(entities, "وليام سيلي الثالث", 3)
+    bare = _find(entities, "سيلي", 3)
+    assert with_initial.canonical == plain.canonical == bare.canonical == "وليام سيلي الثالث"
+    assert with_initial.role == "العميد"
+    assert bare.role == "الجنرال"
+    assert _find(entities, "إيمانويل ماكرون", 4).role == "الرئيس الفرنسي"
+    assert _find(entities, "محمد شياع السوداني", 4).role == "رئيس الوزراء العراقي"
+
+
+def test_equipment_and_operations_come_from_the_gazetteer(entities):
+    helicopter = _find(entities, "CH-47", 3)
+    assert (helicopter.type, helicopter.source) == ("MISC", "gazetteer")
+    operation = find_entities(["وتواصل عملية العزم الصلب مهامها في سوريا والعراق."])
+    found = [e for e in operation if e.text == "عملية العزم الصلب"]
+    assert found and found[0].type == "MISC" and found[0].source == "gazetteer"
+
+
+def test_clitics_leave_the_canonical_but_not_the_span():
+    found = find_entities(["وصل الوفد إلى بغداد ثم توجه الوزير وفريقه لبغداد مرة أخرى وإلى واشنطن ثم للولايات المتحدة."])
+    places = {e.text: e.canonical for e in found if e.type == "LOC"}
+    assert places.get("بغداد") == "بغداد"
+    assert places.get("لبغداد") == "بغداد"
+    assert places.get("للولايات المتحدة") == "الولايات المتحده"
+
+
+def test_bio_spans_follow_conlleval():
+    tags = ["B-PER", "I-PER", "O", "I-LOC", "I-LOC", "B-ORG", "B-ORG", "I-MISC", "B-PERS", "I-PERS"]
+    assert bio_spans(tags) == [(0, 2, "PER"), (3, 5, "LOC"), (5, 6, "ORG"), (6, 7, "ORG"), (7, 8, "MISC"),
+                               (8, 10, "PER")]
+    assert bio_spans([]) == []
+    assert bio_spans(["O", "O"]) == []
+
+
+def test_read_conll_accepts_pers_and_any_whitespace(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text("زار B-PERS\nأحمد\tI-PERS\nعمان  B-LOC\n\n\nقال O\nالبنك   B-ORG\nالدولي I-ORG\n",
+                    encoding="utf-8")
+    assert read_conll(path) == [
+        [("زار", "B-PER"), ("أحمد", "I-PER"), ("عمان", "B-LOC")],
+        [("قال", "O"), ("البنك", "B-ORG"), ("الدولي", "I-ORG")],
+    ]
+
+
+def test_split_holdout_keeps_the_last_tenth():
+    sentences = list(range(20))
+    train, held = split_holdout(sentences)
+    assert train == list(range(18)) and held == [18, 19]
+
+
+class _FixedModel:
+    """A stand-in tagger that returns given tags, to check the scorer by hand."""
+
+    def __init__(self, tags):
+        self.tags = tags
+
+    def clear_caches(self):
+        pass
+
+    def tag_document(self, sentences, window=None):
+        return self.tags
+
+
+def test_evaluate_ner_scores_exact_spans(tmp_path):
+    path = tmp_path / "gold.txt"
+    path.write_text("\n".join([
+        "قال O", "الرئيس O", "جورج B-PERS", "بوش I-PERS", "في O", "واشنطن B-LOC", "",
+        "أعلنت O", "الأمم B-ORG", "المتحدة I-ORG", "أن O", "عمان B-LOC", "",
+    ]) + "\n", encoding="utf-8")
+    predicted = [
+        ["O", "O", "B-PER", "I-PER", "O", "B-LOC"],  # both right
+        ["O", "B-ORG", "O", "O", "B-PER"],  # ORG cut short (wrong), عمان as PER (wrong type)
+    ]
+    result = evaluate_ner(path, model=_FixedModel(predicted))
+    # gold spans: 4; predicted: 4; right: 2 (جورج بوش, واشنطن)
+    assert result["overall"]["precision"] == pytest.approx(0.5)
+    assert result["overall"]["recall"] == pytest.approx(0.5)
+    assert result["overall"]["f1"] == pytest.approx(0.5)
+    assert result["per_type"]["PER"]["precision"] == pytest.approx(0.5)
+    assert result["per_type"]["PER"]["recall"] == pytest.approx(1.0)
+    assert result["per_type"]["LOC"]["recall"] == pytest.approx(0.5)
+    assert result["per_type"]["ORG"]["f1"] == 0.0
+    assert (result["sentences"], result["tokens"]) == (2, 11)
+    assert result["tokens_per_s"] > 0
+
+
+# The held-out score of the shipped model (see models/ner/MODEL_CARD.md) must not fall below this.
+HELD_OUT_FLOOR = 0.68
+# The goal set for the tagger, not reached yet by the feature-based model.
+HELD_OUT_GOAL = 0.80
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    if not ANERCORP.exists():
+        pytest.skip(f"ANERcorp not present at {ANERCORP} (../shared is only on development machines)")
+    return evaluate_ner(ANERCORP, holdout_only=True)
+
+
+def test_held_out_anercorp_score(held_out, record_property):
+    overall = held_out["overall"]
+    record_property("ner_tokens_per_s", held_out["tokens_per_s"])
+    print(f"\nANERcorp held-out: P={overall['precision']:.3f} R={overall['recall']:.3f} F1={overall['f1']:.3f}, "
+          f"{held_out['tokens_per_s']:,.0f} tokens/s over {held_out['tokens']:,} tokens")
+    assert held_out["sentences"] > 300
+    assert held_out["tokens_per_s"] > 0  # reported, not asserted: machines differ
+    assert overall["f1"] >= HELD_OUT_FLOOR
+
+
+@pytest.mark.xfail(reason="goal not reached: the feature-based tagger scores about 0.70 exact-span F1", strict=False)
+def test_held_out_anercorp_goal(held_out):
+    assert held_out["overall"]["f1"] >= HELD_OUT_GOAL
+
+
+@pytest.fixture(scope="module")
+def seed_entities():
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed pages not present at {SEEDS} (../shared is only on development machines)")
+    import tabayyun
+
+    out = {}
+    for path in sorted(SEEDS.glob("*.txt")):
+        paragraphs = tabayyun.analyze(path.read_text(encoding="utf-8")).paragraphs
+        out[path.name] = find_entities(paragraphs)
+    return out
+
+
+def test_seed_people_have_canonical_names(seed_entities):
+    people = {e.canonical for ents in seed_entities.values() for e in ents if e.type == "PER"}
+    for name in ("مارك إسبر", "مارك ميلي", "وليام سيلي الثالث", "مايلز كاجينز", "محمد شياع السوداني"):
+        assert name in people, f"{name} not among {sorted(people)}"
+    esper = [e for ents in seed_entities.values() for e in ents if e.canonical == "مارك إسبر"]
+    assert any(e.text == "إسبر" for e in esper)  # the bare surname is linked
+    assert all(e.role == "وزير الدفاع الأمريكي" for e in esper)
+
+
+def test_seed_masthead_names_are_not_entities(seed_entities):
+    fourth = sorted(seed_entities)[3]
+    texts = " ".join(e.text + " " + e.canonical for e in seed_entities[fourth])
+    for name in ("أشرف الحادي", "فاطمة مهران"):
+        assert name not in texts
+    assert any(e.type == "LOC" and e.canonical == "بغداد" for e in seed_entities[fourth])
