@@ -28,7 +28,9 @@ _DOCUMENT_HEADS = {"رساله", "الرساله", "بيان", "البيان", "
                    "اتفاق", "الاتفاق", "نص", "مذكره", "المذكره", "خطاب", "الخطاب", "الصحيفه", "صحيفه"}
 _ANONYMOUS_HEADS = {"مصدر", "مصادر", "مسوول", "مسوولون", "مسوولين", "مصدرا", "ضابط", "دبلوماسي", "دبلوماسيون",
                     "شاهد", "شهود", "ناشط", "ناشطون", "نشطاء", "مقربون", "جنرال", "خبير", "خبراء",
-                    "احد", "مسوولا"}
+                    "احد", "مسوولا", "ممرض", "ممرضه", "طبيب", "طبيبه", "وكيل", "وكيلا", "موظف", "موظفه", "عامل",
+                    "سايق", "مواطن", "مواطنون", "مواطنين", "ساكن", "سكان", "تاجر", "تجار", "مختصون", "محللون",
+                    "مراقبون", "مسافر", "مسافرون", "مصدرا"}
 _ANONYMOUS_MAX_WORDS = 6  # "مصدر أمني عراقي رفيع": an unnamed source is described in a few words
 _ORGANIZATION_HEADS = {"وزاره", "الوزاره", "الحكومه", "حكومه", "التحالف", "السفاره", "سفاره", "الشركه", "شركه",
                        "المنظمه", "منظمه", "الجيش", "جيش", "البنتاغون", "الخارجيه", "الداخليه", "مكتب", "المكتب",
@@ -46,9 +48,9 @@ _VIA = re.compile(
     r"(?:لوكاله|لصحيفه|لقناه|لموقع|لتلفزيون|نقلا عن|وفقا لما (?:ذكرته|اوردته|نقلته)|وفقا ل|بحسب ما (?:ذكرت|اوردت)|"
     r"بحسب|حسب ما (?:ذكرت|اوردت)|حسب|ل(?:ـ)?\s*(?=\"))\s*(?:وكاله\s+)?\"?(?P<name>[^\s\"،,.:]+(?:\s+[^\s\"،,.:]+){0,2})"
 )
-_SUBJECT_OPENERS = re.compile(r"^(?:و?كان(?:ت)?|من جهته|من جهتها|فيما|بينما|في حين|و)\s+")
+_SUBJECT_OPENERS = re.compile(r"^(?:و?كان(?:ت)?|من جهته|من جهتها|فيما|بينما|في حين|غير ان|الا ان|و)\s+")
 _REFUSAL_OBJECT = re.compile(r"(?:\s+\S+){0,5}?\s+(?P<object>(?:عن\s+)?(?:التعليق|الخوض|الادلاء|الرد|الكشف))(?!\w)")
-_MAX_SPEAKER_WORDS = 14
+_MAX_SPEAKER_WORDS = 22
 _MAX_DOCUMENT_SPEAKER_WORDS = 30  # "وتنص هذه الرسالة التي وقعها ... على:" names its document at length
 _DEMONSTRATIVES = {"هذه", "هذا", "تلك", "ذلك", "هولاء"}
 
@@ -207,7 +209,9 @@ def _content_after(paragraph: str, cue: Cue, cue_end: int, sentence_end: int):
             if words_seen > limit:
                 break
             conjunction = _CONJUNCTION.match(normalize_for_match(window[i + 1:i + 12]) + " ")
-            if conjunction and _conjunction_here(window, i + 1):
+            if conjunction is None and cue.form in ("كشف", "كشفت"):
+                conjunction = re.match(r"عن(?!\w)", normalize_for_match(window[i + 1:i + 4]))
+            if conjunction and (_conjunction_here(window, i + 1) or conjunction.group(0) == "عن"):
                 start = absolute + 1
                 content_start = _skip_words(paragraph, start, conjunction.group(0))
                 return start, content_start, _content_end(paragraph, content_start, sentence_end), False
@@ -267,9 +271,10 @@ def _content_end(paragraph: str, start: int, sentence_end: int) -> int:
     """Indirect speech runs to the end of the sentence, or to "، مضيفاً ..." where the next one starts."""
     table, pattern = _cues()
     for comma in re.finditer(r"[،,]\s*", paragraph[start:sentence_end]):
-        following = normalize_for_match(paragraph[start + comma.end():start + comma.end() + 12]).split()
-        cue = table.get(following[0]) if following else None
-        if cue and cue.continuation:
+        following = normalize_for_match(paragraph[start + comma.end():start + comma.end() + 14]).split()
+        word = following[0] if following else ""
+        cue = table.get(word) or (table.get(word[1:]) if word[:1] in "وف" else None)
+        if cue and (cue.continuation or word[:1] in "وف"):
             return _strip_end(paragraph, start, start + comma.start())
     return _strip_end(paragraph, start, sentence_end)
 
@@ -302,6 +307,7 @@ def _speaker_after(paragraph: str, cue_end: int, marker_start: int) -> tuple[int
     key, offsets = normalize_with_offsets(region)
     cut = _ADJUNCT.search(key)
     end_key = cut.start() if cut else len(key)
+    end_key = min(end_key, _appositive_end(key))
     while end_key > 0 and not key[end_key - 1].isalnum() and key[end_key - 1] != '"':
         end_key -= 1
     start_key = 0
@@ -315,6 +321,19 @@ def _speaker_after(paragraph: str, cue_end: int, marker_start: int) -> tuple[int
     if end - start < 2:
         return None
     return (start, end) if len(paragraph[start:end].split()) <= _MAX_DOCUMENT_SPEAKER_WORDS else None
+
+
+def _appositive_end(key: str) -> int:
+    """"وزير الصحة، منير الخطابي، إن": a short name between commas belongs to the speaker;
+    "المصادر، التي طلبت عدم الكشف عن هويتها، إن": a clause between commas does not."""
+    commas = [m.start() for m in re.finditer(r"[،,]", key)]
+    if not commas or commas[0] == 0:
+        return len(key)
+    if len(commas) >= 2:
+        inner = key[commas[0] + 1:commas[1]].split()
+        if 1 <= len(inner) <= 4 and inner[0] not in ("التي", "الذي", "الذين", "اللذين", "اللتين", "وهو", "وهي"):
+            return commas[1]
+    return commas[0]
 
 
 def _cut_recipient(paragraph: str, start: int, end: int) -> int:

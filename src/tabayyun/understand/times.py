@@ -37,8 +37,22 @@ _HIJRI_MONTHS = {
     "رمضان": 9, "شوال": 10, "ذو القعده": 11, "ذي القعده": 11, "ذو الحجه": 12, "ذي الحجه": 12,
 }
 _HIJRI = "|".join(sorted(_HIJRI_MONTHS, key=len, reverse=True))
+_ORDINALS = {
+    "الاول": 1, "الثاني": 2, "الثالث": 3, "الرابع": 4, "الخامس": 5, "السادس": 6, "السابع": 7, "الثامن": 8,
+    "التاسع": 9, "العاشر": 10, "الحادي عشر": 11, "الثاني عشر": 12, "الثالث عشر": 13, "الرابع عشر": 14,
+    "الخامس عشر": 15, "السادس عشر": 16, "السابع عشر": 17, "الثامن عشر": 18, "التاسع عشر": 19, "العشرين": 20,
+    "الحادي والعشرين": 21, "الثاني والعشرين": 22, "الثالث والعشرين": 23, "الرابع والعشرين": 24,
+    "الخامس والعشرين": 25, "السادس والعشرين": 26, "السابع والعشرين": 27, "الثامن والعشرين": 28,
+    "التاسع والعشرين": 29, "الثلاثين": 30, "الحادي والثلاثين": 31,
+}
+_ORDINAL = "|".join(sorted(_ORDINALS, key=len, reverse=True))
+_PLURAL_UNITS = {"الايام": 1, "الاسابيع": 7, "الاشهر": 30, "الشهور": 30, "السنوات": 365, "الاعوام": 365}
+_COUNT_ADJECTIVES = {"الثلاثه": 3, "الاربعه": 4, "الخمسه": 5, "السته": 6, "السبعه": 7, "الثمانيه": 8, "التسعه": 9,
+                     "العشره": 10, "الثلاث": 3, "الاربع": 4, "الخمس": 5, "الست": 6, "السبع": 7, "الثماني": 8,
+                     "التسع": 9, "العشر": 10, "القليله": None}
 # A keyword may carry a glued conjunction or preposition (وأمس، وبعد): the span starts after it.
 _B = r"(?<!\w)[وفبلك]?"
+_MONTH_PAIR = rf"(?P<m>{_MONTH})(?:\s*[/(-]\s*(?:{_MONTH})\s*\)?)?"
 _E = r"(?![\w])"
 _FUTURE = r"(?:المقبل|المقبله|القادم|القادمه|الجاي)"
 _PAST = r"(?:الماضي|الماضيه|المنصرم|المنصرمه|الفايت|السابق)"
@@ -56,9 +70,13 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", _rx(r"(?P<y>(?:19|20)\d\d)-(?P<mn>\d{1,2})-(?P<d>\d{1,2})")),
     ("numeric", _rx(r"(?P<d>\d{1,2})\s*/\s*(?P<mn>\d{1,2})\s*/\s*(?P<y>(?:19|20)\d\d)")),
     ("my", _rx(rf"(?:شهر\s+)?(?P<m>{_MONTH})(?:\s*[/(-]?\s*(?:{_MONTH})\s*\)?)?\s*[,،]?\s*(?:(?:من\s+)?(?:عام|العام)\s+)?(?P<y>(?:19|20)\d\d)")),
-    ("month_rel", _rx(rf"(?:شهر\s+)?(?P<m>{_MONTH})\s+(?P<dir>{_FUTURE}|{_PAST})")),
+    ("ordinal", _rx(rf"(?P<ord>{_ORDINAL})\s+من\s+(?:(?:شهر\s+)?{_MONTH_PAIR}(?:\s+(?P<dir>{_FUTURE}|{_PAST}))?(?:\s*[,،]?\s*(?:عام\s+)?(?P<y>(?:19|20)\d\d))?|(?P<same>الشهر\s+(?:نفسه|ذاته|الجاري|الحالي)))")),
+    ("month_rel", _rx(rf"(?:شهر\s+)?{_MONTH_PAIR}\s+(?P<dir>{_FUTURE}|{_PAST})")),
+    ("span_rel", _rx(rf"(?P<unit>الايام|الاسابيع|الاشهر|الشهور|السنوات|الاعوام)\s+(?P<n>الثلاثه|الاربعه|الخمسه|السته|السبعه|الثمانيه|التسعه|العشره|الثلاث|الاربع|الخمس|الست|السبع|الثماني|التسع|العشر)\s+(?P<dir>{_FUTURE}|{_PAST})")),
+    ("edge", _rx(rf"(?P<edge>اواخر|نهايه|مطلع|بدايه|اوايل|منتصف)\s+(?:(?:شهر\s+)?{_MONTH_PAIR}|(?P<year_word>العام|السنه)(?!\s+(?:19|20)\d\d))")),
+    ("named_month", _rx(rf"شهر\s+{_MONTH_PAIR}")),
     ("unit_rel", _rx(rf"(?P<unit>الشهر|الاسبوع|العام|السنه)\s+(?P<dir>{_FUTURE}|{_PAST}|الحالي|الجاري)")),
-    ("ago", _rx(r"(?P<dir>منذ|قبل|بعد|خلال)\s+(?:(?P<n>\d+|[^\s\d]+)\s+)?(?P<unit>ايام|يوما|يومين|يوم|اسابيع|اسبوعين|اسبوعا|اسبوع|اشهر|شهور|شهرين|شهرا|شهر|اعوام|عامين|عاما|سنوات|سنتين)(?!\s+(?:من|على))")),
+    ("ago", _rx(rf"(?P<dir>منذ|قبل|بعد|خلال)\s+(?:(?P<n>\d+|[^\s\d]+)\s+)?(?P<unit>ايام|يوما|يومين|يوم|اسابيع|اسبوعين|اسبوعا|اسبوع|اشهر|شهور|شهرين|شهرا|شهر|اعوام|عامين|عاما|سنوات|سنتين)(?!\s+(?:من|على|{_MONTH})(?!\w))")),
     ("vague", _rx(rf"(?:خلال\s+)?(?:ال)?ايام\s+و(?:ال)?اسابيع\s+(?P<dir>{_FUTURE})")),
     ("day_rel", _rx(rf"(?:(?P<part>{_PART})\s+)?(?:يوم\s+)?(?P<rel>امس الاول|اول امس|اول من امس|بعد غد|امس|البارحه|اليوم|الليله|غدا)(?:\s+(?:يوم\s+)?(?P<wd>{_WEEKDAY}))?")),
     ("weekday", _rx(rf"(?:(?P<part>{_PART})\s+)?(?:يوم\s+)?(?P<wd>{_WEEKDAY})(?:\s+(?P<dir>{_FUTURE}|{_PAST}))?")),
@@ -68,8 +86,9 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
 
 _TRIGGER_WORDS = (
     list(MONTHS) + list(_AR_WEEKDAYS) + list(_HIJRI_MONTHS)
+    + list(_ORDINALS) + list(_PLURAL_UNITS)
     + "اليوم امس البارحه الليله غدا اول بعد منذ قبل خلال الشهر الاسبوع العام السنه عام سنه مطلع اواخر نهايه "
-      "بدايه شهر يوم ايام الايام فجر صباح ظهر عصر مساء ليله ليل منتصف".split()
+      "بدايه اوايل شهر يوم ايام الايام فجر صباح ظهر عصر مساء ليله ليل منتصف".split()
 )
 # One cheap scan finds where an expression may start; the patterns are tried only there.
 _TRIGGER = re.compile(
@@ -178,7 +197,7 @@ def _ago(match, anchor):
     elif unit in _NUMBER_WORDS:
         count = _NUMBER_WORDS[unit]
     elif unit in ("ايام", "اسابيع", "اشهر", "شهور", "اعوام", "سنوات"):
-        return None  # "منذ أيام": too vague to place
+        return None, "interval", True  # "منذ أيام": a time reference too vague to place
     direction = match["dir"]
     days = count * _UNIT_DAYS[unit]
     granularity = "day" if _UNIT_DAYS[unit] == 1 else "month" if _UNIT_DAYS[unit] == 30 else (
@@ -200,6 +219,63 @@ def _at_granularity(day: date, granularity: str) -> str:
     if granularity == "year":
         return f"{day.year:04d}"
     return day.isoformat()
+
+
+def _ordinal_day(match, anchor):
+    day = _ORDINALS[match["ord"]]
+    if match["same"]:
+        if anchor is None:
+            return None, "day", True
+        found = _safe_date(anchor.year, anchor.month, day)
+        return (found.isoformat(), "day", True) if found else None
+    month = _month(match["m"])
+    if match["y"]:
+        found = _safe_date(int(match["y"]), month, day)
+        return (found.isoformat(), "day", False) if found else None
+    if anchor is None:
+        return None, "day", True
+    year = _year_of_month(month, anchor, match["dir"])
+    found = _safe_date(year, month, day)
+    return (found.isoformat(), "day", True) if found else None
+
+
+def _year_of_month(month: int, anchor: date, direction: str | None) -> int:
+    """The year a month name without one refers to: the coming one after المقبل, the last one after
+    الماضي, else the anchor's year."""
+    if direction and re.fullmatch(_FUTURE, direction):
+        return anchor.year + (1 if month <= anchor.month else 0)
+    if direction and re.fullmatch(_PAST, direction):
+        return anchor.year - (1 if month >= anchor.month else 0)
+    return anchor.year
+
+
+def _span_relative(match, anchor):
+    if anchor is None:
+        return None, "interval", True
+    days = _COUNT_ADJECTIVES[match["n"]] * _PLURAL_UNITS[match["unit"]]
+    if match["unit"] in ("السنوات", "الاعوام"):
+        other = _safe_date(anchor.year + (1 if re.fullmatch(_FUTURE, match["dir"]) else -1) * days // 365,
+                           anchor.month, min(anchor.day, 28))
+    else:
+        other = anchor + timedelta(days=days if re.fullmatch(_FUTURE, match["dir"]) else -days)
+    first, last = sorted((anchor, other))
+    return f"{first.isoformat()}/{last.isoformat()}", "interval", True
+
+
+def _edge(match, anchor):
+    if match["year_word"]:
+        return (f"{anchor.year:04d}", "year", True) if anchor else (None, "year", True)
+    month = _month(match["m"])
+    if anchor is None:
+        return None, "month", True
+    return f"{_year_of_month(month, anchor, None):04d}-{month:02d}", "month", True
+
+
+def _named_month(match, anchor):
+    if anchor is None:
+        return None, "month", True
+    month = _month(match["m"])
+    return f"{_year_of_month(month, anchor, None):04d}-{month:02d}", "month", True
 
 
 def _vague(match, anchor):
@@ -235,7 +311,8 @@ def _weekday(match, anchor):
 
 _RESOLVERS = {
     "hijri": _hijri, "dmy": _absolute_day, "mdy": _absolute_day, "iso": _absolute_day, "numeric": _absolute_day,
-    "my": _month_year, "month_rel": _month_relative, "unit_rel": _unit_relative, "ago": _ago, "vague": _vague,
+    "my": _month_year, "month_rel": _month_relative, "ordinal": _ordinal_day, "span_rel": _span_relative,
+    "edge": _edge, "named_month": _named_month, "unit_rel": _unit_relative, "ago": _ago, "vague": _vague,
     "day_rel": _day_relative, "weekday": _weekday, "year": _year,
 }
 
