@@ -233,3 +233,17 @@ def test_killed_ingest_loses_nothing_it_committed_and_resumes(tmp_path, articles
     # Every article's paragraphs were stored (each synthetic article has 4 to 6).
     per_doc = conn.execute("SELECT min(c), max(c) FROM (SELECT count(*) c FROM paragraphs GROUP BY doc_id)").fetchone()
     assert per_doc[0] >= 4 and per_doc[1] <= 6
+
+
+def test_basic_analysis_stores_clean_articles_without_the_understanding_layers(tmp_path, sample_dir):
+    from tabayyun.pipeline import ANALYSIS_LEVELS
+
+    with Workspace(tmp_path / "basic.db") as ws:
+        report = ws.ingest(sample_dir, workers=1, stages=ANALYSIS_LEVELS["basic"])
+        assert report.stored == 15 and report.failed == 0
+        assert ws.storage.conn.execute("SELECT count(*) FROM quotes").fetchone()[0] == 0
+        assert ws.storage.conn.execute("SELECT count(*) FROM paragraphs").fetchone()[0] > 100
+    with Workspace(tmp_path / "full.db") as ws:
+        ws.ingest(sample_dir, workers=1)
+        assert ws.storage.conn.execute("SELECT count(*) FROM quotes").fetchone()[0] > 50
+        assert ws.storage.conn.execute("SELECT count(*) FROM entities").fetchone()[0] > 50

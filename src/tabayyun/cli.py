@@ -14,7 +14,7 @@ from rich.text import Text
 
 from tabayyun.ingest import IngestReport, ingest as run_ingest
 from tabayyun.model import Document
-from tabayyun.pipeline import MAX_BYTES, ItemError, process
+from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process
 from tabayyun.sample import sample_path
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import open_storage, resolve_db
@@ -76,10 +76,14 @@ def ingest(
     batch_size: int = typer.Option(200, help="Documents per committed batch."),
     max_bytes: int = typer.Option(MAX_BYTES, help="Largest item accepted, in bytes."),
     reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against."),
+    analysis: str = typer.Option("full", help="full (entities, times, quotes, citations) or basic (clean text "
+                                              "and metadata only, much faster)."),
 ) -> None:
     """Clean and store pages in the workspace. Exit 0: all fine; 2: some items failed; 1: fatal."""
+    if analysis not in ANALYSIS_LEVELS:
+        raise typer.BadParameter("--analysis must be full or basic")
     report = _ingest_with_progress(db, paths, workers=workers, batch_size=batch_size, max_bytes=max_bytes,
-                                   reference_date=_reference(reference_date))
+                                   reference_date=_reference(reference_date), stages=ANALYSIS_LEVELS[analysis])
     _print_summary(report, db)
     raise typer.Exit(report.exit_code)
 

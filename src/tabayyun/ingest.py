@@ -49,6 +49,7 @@ class _WorkerConfig:
     db_path: str | None
     reference_date: date | None
     max_bytes: int
+    stages: list[str] | None = None
 
 
 _worker: dict = {}
@@ -74,7 +75,7 @@ def _run_one(item: RawItem) -> _Done:
             doc_id = make_document(item, config.max_bytes).id
             if storage.has(doc_id):
                 return _Done(item.source, size=size, duplicate_id=doc_id)
-        doc = process(item, reference_date=config.reference_date, max_bytes=config.max_bytes)
+        doc = process(item, reference_date=config.reference_date, stages=config.stages, max_bytes=config.max_bytes)
         return _Done(item.source, doc=doc, size=size)
     except ItemError as err:
         return _Done(item.source, error=str(err))
@@ -118,12 +119,14 @@ def ingest(
     batch_size: int = DEFAULT_BATCH,
     max_bytes: int = MAX_BYTES,
     reference_date: date | None = None,
+    stages: list[str] | None = None,
     on_failure: Callable[[ItemFailure], None] | None = None,
     on_progress: Callable[[IngestReport], None] | None = None,
 ) -> IngestReport:
-    """Ingest every item under `paths` into `storage`; returns the counts."""
+    """Ingest every item under `paths` into `storage`; returns the counts. `stages` names the pipeline
+    stages to run (default: all of them; see `pipeline.ANALYSIS_LEVELS` for the named sets)."""
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes)
+    config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages)
     report = IngestReport()
     pending: list[tuple[Document, int]] = []
     pending_failures: list[tuple[str, str]] = []

@@ -114,6 +114,9 @@ STAGES: dict[str, Stage] = {
     "quotes": quotes_stage, "citations": citations_stage,
 }
 DEFAULT_PIPELINE = ["clean", "metadata", "times", "entities", "quotes", "citations"]
+# `tabayyun ingest --analysis basic` stores clean articles with metadata only, several times faster
+# on a large dump; `full` (the default) adds entities, time expressions, quotes and citations.
+ANALYSIS_LEVELS = {"basic": ["clean", "metadata"], "full": DEFAULT_PIPELINE}
 
 
 def document_id(text: str) -> str:
