@@ -53,21 +53,19 @@ class Segmentation:
     def removed_blocks(self) -> list[Removed]:
         """Consecutive removed lines of one kind become one block."""
         blocks: list[Removed] = []
+        previous_kind = None  # the label of the previous non-empty line: a block never spans another kind
         for line in self.lines:
             kind = self.labels[line.index]
+            adjacent, previous_kind = previous_kind == kind, kind
             if kind in ("body", "title"):
                 continue
             last = blocks[-1] if blocks else None
-            if last and last.kind == kind and last.lines and self._adjacent(last.lines[1], line.index):
+            if last and last.kind == kind and adjacent:
                 last.text += "\n" + line.text
                 last.lines = (last.lines[0], line.index)
             else:
                 blocks.append(Removed(line.text, kind, self.rules.get(line.index, ""), (line.index, line.index)))
         return blocks
-
-    def _adjacent(self, previous: int, current: int) -> bool:
-        between = [line for line in self.lines if previous < line.index < current]
-        return not between
 
 
 def segment(text: str, title_hint: str | None = None, url: str | None = None) -> Segmentation:
@@ -125,28 +123,31 @@ def _grade(lines: list[Line]) -> list[str]:
 
 
 def _smooth(lines: list[Line], grades: list[str]) -> None:
-    """Near and short lines join the body only when the body surrounds them."""
+    """Near and short lines join the body only when the body surrounds them.
 
-    def neighbour(i: int, step: int, skip: tuple[str, ...]) -> str | None:
-        j = i + step
-        while 0 <= j < len(grades):
-            if grades[j] not in skip:
-                return grades[j]
-            j += step
-        return None
+    Left to right, so a line promoted to the body counts as body for the lines after it."""
+    _promote(grades, (SHORT, NEAR), lambda i, before, after: grades[i] == NEAR and (
+        (before == GOOD and after == GOOD)
+        or (GOOD in (before, after) and not (not lines[i].ends_sentence and lines[i].density < 0.1))))
+    _promote(grades, (SHORT,), lambda i, before, after: grades[i] == SHORT and lines[i].words >= 2
+             and not is_bullet(lines[i].text) and before == GOOD and after == GOOD)
 
-    original = list(grades)
-    for i, grade in enumerate(original):
-        if grade == NEAR:
-            before = neighbour(i, -1, (SHORT, NEAR))
-            after = neighbour(i, 1, (SHORT, NEAR))
-            headline_like = not lines[i].ends_sentence and lines[i].density < 0.1
-            if (before == GOOD and after == GOOD) or (not headline_like and GOOD in (before, after)):
-                grades[i] = GOOD
-    for i, grade in enumerate(original):
-        if grade == SHORT and lines[i].words >= 2 and not is_bullet(lines[i].text):
-            if neighbour(i, -1, (SHORT,)) == GOOD and neighbour(i, 1, (SHORT,)) == GOOD:
-                grades[i] = GOOD
+
+def _promote(grades: list[str], skip: tuple[str, ...], rule) -> None:
+    """Set grades[i] to GOOD where `rule(i, before, after)` holds; `before`/`after` are the nearest
+    grades on each side that are not in `skip` (None at the page's edges). Linear time."""
+    after: list[str | None] = [None] * len(grades)
+    following = None
+    for i in range(len(grades) - 1, -1, -1):
+        after[i] = following
+        if grades[i] not in skip:
+            following = grades[i]
+    before = None
+    for i in range(len(grades)):
+        if rule(i, before, after[i]):
+            grades[i] = GOOD
+        if grades[i] not in skip:
+            before = grades[i]
 
 
 def _close_trailing_blocks(lines: list[Line], labels: dict[int, str], rules: dict[int, str]) -> None:
