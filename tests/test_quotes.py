@@ -122,3 +122,10 @@ def test_seed_004_chain_is_rt_citing_reuters_citing_sources():
     assert doc.outlet == "RT"
     first = doc.quotes[0]
     assert first.via == ["RT", "Reuters"] and first.speaker_kind == "anonymous"
+
+
+def test_reversed_quotation_glyphs_still_delimit_a_quote():
+    paragraph = "وقال الوزير لصحفيين في العاصمة ردا على سؤال ”لا يوجد قرار على الإطلاق بالانسحاب“، مضيفا أنه لم تصدر خطط."
+    first, second = quotes_of(paragraph)
+    assert (first.content, first.direct) == ("لا يوجد قرار على الإطلاق بالانسحاب", True)
+    assert second.cue == "مضيفا" and second.speaker == first.speaker == "الوزير"

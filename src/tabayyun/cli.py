@@ -138,6 +138,7 @@ def _print_text(doc: Document, show_removed: bool) -> None:
     out.print()
     for i, paragraph in enumerate(doc.paragraphs):
         out.print(Text(f"[{i}] {paragraph}"))
+    _print_understanding(doc)
     if show_removed and doc.removed:
         out.print()
         for block in doc.removed:
@@ -145,6 +146,23 @@ def _print_text(doc: Document, show_removed: bool) -> None:
             more = f" (+{block.text.count(chr(10))} lines)" if "\n" in block.text else ""
             out.print(Text(f"  removed {block.kind:<14} {first[:90]}{more}", style="dim"))
     out.print()
+
+
+def _print_understanding(doc: Document) -> None:
+    people: dict[str, str] = {}
+    for entity in doc.entities:
+        people.setdefault(f"{entity.type} {entity.canonical}", entity.role or "")
+    if people:
+        out.print()
+        out.print(Text("entities: " + "، ".join(f"{name}" + (f" ({role})" if role else "")
+                                                for name, role in people.items())), soft_wrap=True)
+    for time_expr in doc.times:
+        out.print(Text(f"  time  [{time_expr.paragraph}] {time_expr.text} -> {time_expr.value or '?'}"
+                       f" ({time_expr.granularity})"), soft_wrap=True)
+    for quote in doc.quotes:
+        via = f" via {' <- '.join(quote.via)}" if quote.via else ""
+        out.print(Text(f"  quote [{quote.paragraph}] {quote.speaker or '?'} [{quote.speaker_kind}] {quote.cue}"
+                       f" ({quote.cue_class}){via}: {quote.content[:120]}"), soft_wrap=True)
 
 
 @app.command("list")

@@ -279,11 +279,14 @@ def _content_end(paragraph: str, start: int, sentence_end: int) -> int:
     return _strip_end(paragraph, start, sentence_end)
 
 
+_ANY_QUOTE = set("«»“”„\"")
+
+
 def _close_quote(paragraph: str, opening: int) -> int | None:
-    closing = _OPEN_CLOSE[paragraph[opening]]
-    alternatives = {closing, "”", "»", '"'} if closing != '"' else {'"', "”"}
+    """The quotation mark that closes the one at `opening`. Arabic pages mix the glyphs and their
+    direction freely (”...“, »...«, "...”), so any double quotation mark closes."""
     for i in range(opening + 1, min(len(paragraph), opening + 1500)):
-        if paragraph[i] in alternatives:
+        if paragraph[i] in _ANY_QUOTE:
             return i
     return None
 
