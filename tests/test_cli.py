@@ -369,3 +369,33 @@ def test_demo_exits_0_without_errors(demo_run):
     _, result = demo_run
     assert error_lines(result.stderr) == []
     assert result.returncode == 0
+
+
+def test_terminal_escape_sequences_in_scraped_text_are_not_printed(cli, tmp_path):
+    page = tmp_path / "hostile.txt"
+    page.write_text("عنوان\n\nوقال الوزير إن الاجتماع \x1b]0;pwned\x07\x1b[2J سيعقد في العاصمة الأسبوع المقبل لبحث الأزمة.\n",
+                    encoding="utf-8")
+    result = cli("analyze", str(page), "--format", "text")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "سيعقد في العاصمة" in result.stdout
+
+
+def test_a_broken_archive_or_deep_json_does_not_stop_the_batch(cli, tmp_path, articles):
+    import zipfile
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    broken = folder / "a_broken.zip"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("x.txt", articles.text(1))
+    data = bytearray(broken.read_bytes())
+    offset = data.index(articles.text(1).encode("utf-8")[:20])
+    data[offset] ^= 0xFF  # the stored member no longer matches its CRC
+    broken.write_bytes(bytes(data))
+    (folder / "b_deep.json").write_text("[" * 100000 + "]" * 100000)
+    (folder / "c_good.txt").write_text(articles.text(2), encoding="utf-8")
+    result = cli("ingest", str(folder), "--db", str(tmp_path / "w.db"), "--workers", "1")
+    assert result.returncode == 2, result.stderr
+    assert "1 stored" in result.stderr
+    assert result.stderr.count("error:") == 2

@@ -129,3 +129,12 @@ def test_reversed_quotation_glyphs_still_delimit_a_quote():
     first, second = quotes_of(paragraph)
     assert (first.content, first.direct) == ("لا يوجد قرار على الإطلاق بالانسحاب", True)
     assert second.cue == "مضيفا" and second.speaker == first.speaker == "الوزير"
+
+
+def test_content_offsets_match_the_content_exactly():
+    paragraph = "وقال الوزير: « الوضع تحت السيطرة تماما »"
+    [quote] = quotes_of(paragraph)
+    assert paragraph[quote.start:quote.end] == quote.content == "الوضع تحت السيطرة تماما"
+    paragraph = "وكان الوزير  محمد الأحمد أكد هو الآخر عدم وجود خطط للانسحاب."
+    [quote] = quotes_of(paragraph)
+    assert paragraph[quote.speaker_start:quote.speaker_end] == quote.speaker == "الوزير  محمد الأحمد"

@@ -103,3 +103,10 @@ def test_seed_expressions(seed, reference, text, value):
     page = next(SEEDS.glob(f"{seed}_*.txt")).read_text(encoding="utf-8")
     found = {t.text: t.value for t in analyze(page, reference_date=reference).times}
     assert found[text] == value
+
+
+def test_far_past_spans_and_odd_spaces_do_not_break_resolution():
+    assert find_times(["قبل 3000 عاما"], date(2024, 1, 1)) == []
+    assert find_times(["أمس\xa0الأول"], date(2024, 9, 10))[0].value == "2024-09-08"
+    found = find_times(["في 15 رمضان 1445 الماضي"], None)[0]
+    assert not found.text.endswith(" ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date
 from typing import Optional
@@ -14,7 +15,7 @@ from rich.text import Text
 
 from tabayyun.ingest import IngestReport, ingest as run_ingest
 from tabayyun.model import Document
-from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process
+from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process_safely
 from tabayyun.sample import sample_path
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import open_storage, resolve_db
@@ -25,6 +26,19 @@ app = typer.Typer(help="tabayyun (تبيّن): verify the news. Arabic-first cla
 # Scraped text is hostile: no markup, emoji codes or highlighting may be interpreted in it.
 out = Console(highlight=False, emoji=False, markup=False)
 err = Console(stderr=True, highlight=False, emoji=False, markup=False)
+
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _safe(value: object) -> str:
+    """Scraped text must not drive the terminal: control characters (escape sequences) and bidi
+    overrides are dropped before printing; newlines and tabs stay."""
+    return _UNSAFE.sub("", str(value))
+
+
+def _text(value: object, **style) -> Text:
+    return Text(_safe(value), **style)
+
 
 DbOption = typer.Option(None, "--db", help="Workspace file (default: $TABAYYUN_DB or ./tabayyun.db).")
 FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
@@ -40,14 +54,14 @@ def _reference(value: Optional[str]) -> Optional[date]:
 
 
 def _fail_line(failure: ItemFailure) -> None:
-    err.print(Text(f"error: {failure.source}: {failure.message}"), soft_wrap=True)
+    err.print(_text(f"error: {failure.source}: {failure.message}"), soft_wrap=True)
 
 
 def _ingest_with_progress(db: Optional[str], paths: list[str], **options) -> IngestReport:
     try:
         storage = open_storage(db)
     except Exception as exc:  # noqa: BLE001 - any failure to open the workspace is fatal
-        err.print(Text(f"fatal: cannot open workspace {resolve_db(db)}: {exc}"), soft_wrap=True)
+        err.print(_text(f"fatal: cannot open workspace {resolve_db(db)}: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
@@ -63,7 +77,7 @@ def _ingest_with_progress(db: Optional[str], paths: list[str], **options) -> Ing
 
 
 def _print_summary(report: IngestReport, db: Optional[str]) -> None:
-    err.print(Text(
+    err.print(_text(
         f"{report.stored} stored, {report.duplicates} skipped as duplicate, {report.failed} failed"
         f"  ->  {resolve_db(db)}"), soft_wrap=True)
 
@@ -106,7 +120,7 @@ def analyze(
             failed += 1
             continue
         try:
-            doc = process(item, reference_date=reference, max_bytes=max_bytes)
+            doc = process_safely(item, reference_date=reference, max_bytes=max_bytes)
         except ItemError as exc:
             _fail_line(ItemFailure(item.source, str(exc)))
             failed += 1
@@ -128,23 +142,23 @@ def _print_text(doc: Document, show_removed: bool) -> None:
     def meta(label: str, value, evidence) -> None:
         why = f"  [{evidence.source}, {evidence.confidence:.2f}]" if evidence else ""
         note = f"  ({evidence.note})" if evidence and evidence.note else ""
-        out.print(Text(f"{label:<10} {value if value is not None else '-'}{why}{note}"))
+        out.print(_text(f"{label:<10} {value if value is not None else '-'}{why}{note}"))
 
-    out.print(Text(f"── {doc.id}  {doc.path or doc.url or ''}", style="bold"))
+    out.print(_text(f"── {doc.id}  {doc.path or doc.url or ''}", style="bold"))
     meta("title", doc.title, doc.title_evidence)
     meta("outlet", doc.outlet, doc.outlet_evidence)
     meta("published", doc.published, doc.published_evidence)
     meta("language", doc.language, doc.language_evidence)
     out.print()
     for i, paragraph in enumerate(doc.paragraphs):
-        out.print(Text(f"[{i}] {paragraph}"))
+        out.print(_text(f"[{i}] {paragraph}"))
     _print_understanding(doc)
     if show_removed and doc.removed:
         out.print()
         for block in doc.removed:
             first = block.text.split("\n", 1)[0]
             more = f" (+{block.text.count(chr(10))} lines)" if "\n" in block.text else ""
-            out.print(Text(f"  removed {block.kind:<14} {first[:90]}{more}", style="dim"))
+            out.print(_text(f"  removed {block.kind:<14} {first[:90]}{more}", style="dim"))
     out.print()
 
 
@@ -154,14 +168,14 @@ def _print_understanding(doc: Document) -> None:
         people.setdefault(f"{entity.type} {entity.canonical}", entity.role or "")
     if people:
         out.print()
-        out.print(Text("entities: " + "، ".join(f"{name}" + (f" ({role})" if role else "")
+        out.print(_text("entities: " + "، ".join(f"{name}" + (f" ({role})" if role else "")
                                                 for name, role in people.items())), soft_wrap=True)
     for time_expr in doc.times:
-        out.print(Text(f"  time  [{time_expr.paragraph}] {time_expr.text} -> {time_expr.value or '?'}"
+        out.print(_text(f"  time  [{time_expr.paragraph}] {time_expr.text} -> {time_expr.value or '?'}"
                        f" ({time_expr.granularity})"), soft_wrap=True)
     for quote in doc.quotes:
         via = f" via {' <- '.join(quote.via)}" if quote.via else ""
-        out.print(Text(f"  quote [{quote.paragraph}] {quote.speaker or '?'} [{quote.speaker_kind}] {quote.cue}"
+        out.print(_text(f"  quote [{quote.paragraph}] {quote.speaker or '?'} [{quote.speaker_kind}] {quote.cue}"
                        f" ({quote.cue_class}){via}: {quote.content[:120]}"), soft_wrap=True)
 
 
@@ -182,11 +196,11 @@ def list_documents(
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    out.print(Text(f"{total} documents in {storage.path}", style="bold"))
+    out.print(_text(f"{total} documents in {storage.path}", style="bold"))
     for row in rows:
-        line = Text(f"{row['id'][:12]}  {row['published'] or '----------'}  ")
-        line.append(f"{(row['outlet'] or '-')[:24]:<24}", style="cyan")
-        line.append(f"  {row['title'] or '-'}  ")
+        line = _text(f"{row['id'][:12]}  {row['published'] or '----------'}  ")
+        line.append(_safe(f"{(row['outlet'] or '-')[:24]:<24}"), style="cyan")
+        line.append(_safe(f"  {row['title'] or '-'}  "))
         line.append(f"[{row['paragraphs']} ¶, {row['removed']} removed]", style="dim")
         out.print(line, soft_wrap=True)
 
@@ -202,7 +216,7 @@ def show(
     storage = _open_existing(db)
     doc = storage.get(doc_id)
     if doc is None:
-        err.print(Text(f"error: no single document matches id {doc_id!r}"), soft_wrap=True)
+        err.print(_text(f"error: no single document matches id {doc_id!r}"), soft_wrap=True)
         raise typer.Exit(1)
     if raw:
         sys.stdout.write(doc.text + "\n")
@@ -235,14 +249,14 @@ def entities(
         sys.stdout.write(json.dumps(groups, ensure_ascii=False, indent=2) + "\n")
         return
     for group in groups:
-        line = Text(f"{group['type']:<5} {group['canonical']}", style="bold")
+        line = _text(f"{group['type']:<5} {group['canonical']}", style="bold")
         line.append(f"  [{group['mentions']} mentions, {group['documents']} documents]", style="dim")
         out.print(line, soft_wrap=True)
         others = [a for a in group["aliases"] if a != group["canonical"]]
         if others:
-            out.print(Text("      aliases: " + "، ".join(others)), soft_wrap=True)
+            out.print(_text("      aliases: " + "، ".join(others)), soft_wrap=True)
         if group["roles"]:
-            out.print(Text("      roles: " + "، ".join(group["roles"])), soft_wrap=True)
+            out.print(_text("      roles: " + "، ".join(group["roles"])), soft_wrap=True)
 
 
 @app.command()
@@ -260,14 +274,14 @@ def quotes(
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     for row in rows:
-        head = Text(f"{row['doc_id'][:12]}  {row['published'] or '----------'}  ")
-        head.append(f"{row['speaker'] or '?'}", style="bold")
-        head.append(f"  [{row['speaker_kind']}]  {row['cue']} ({row['cue_class']})", style="cyan")
+        head = _text(f"{row['doc_id'][:12]}  {row['published'] or '----------'}  ")
+        head.append(_safe(f"{row['speaker'] or '?'}"), style="bold")
+        head.append(_safe(f"  [{row['speaker_kind']}]  {row['cue']} ({row['cue_class']})"), style="cyan")
         if row["via"]:
-            head.append("  via " + " <- ".join(row["via"]), style="dim")
+            head.append(_safe("  via " + " <- ".join(row["via"])), style="dim")
         out.print(head, soft_wrap=True)
         mark = "«»" if row["direct"] else "  "
-        out.print(Text(f"    {mark[0]}{row['content']}{mark[1]}"), soft_wrap=True)
+        out.print(_text(f"    {mark[0]}{row['content']}{mark[1]}"), soft_wrap=True)
 
 
 train_app = typer.Typer(help="Train the models tabayyun ships.", no_args_is_help=True)
@@ -307,10 +321,10 @@ def eval_ner_command(
     if fmt == "json":
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return
-    out.print(Text(f"{'type':<8} {'P':>6} {'R':>6} {'F1':>6}", style="bold"))
+    out.print(_text(f"{'type':<8} {'P':>6} {'R':>6} {'F1':>6}", style="bold"))
     for name, scores in [*sorted(result["per_type"].items()), ("overall", result["overall"])]:
-        out.print(Text(f"{name:<8} {scores['precision']:>6.3f} {scores['recall']:>6.3f} {scores['f1']:>6.3f}"))
-    out.print(Text(f"{result['tokens']} tokens, {result['sentences']} sentences, "
+        out.print(_text(f"{name:<8} {scores['precision']:>6.3f} {scores['recall']:>6.3f} {scores['f1']:>6.3f}"))
+    out.print(_text(f"{result['tokens']} tokens, {result['sentences']} sentences, "
                    f"{result['tokens_per_s']:,.0f} tokens/s"))
 
 
@@ -319,7 +333,7 @@ def _open_existing(db: Optional[str]):
     try:
         return open_storage(path, readonly=True)
     except Exception as exc:  # noqa: BLE001
-        err.print(Text(f"error: cannot open workspace {path}: {exc}"), soft_wrap=True)
+        err.print(_text(f"error: cannot open workspace {path}: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None
 
 

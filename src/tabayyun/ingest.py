@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tabayyun.model import Document
-from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process
+from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import SQLiteStorage
 
@@ -75,12 +75,11 @@ def _run_one(item: RawItem) -> _Done:
             doc_id = make_document(item, config.max_bytes).id
             if storage.has(doc_id):
                 return _Done(item.source, size=size, duplicate_id=doc_id)
-        doc = process(item, reference_date=config.reference_date, stages=config.stages, max_bytes=config.max_bytes)
+        doc = process_safely(item, reference_date=config.reference_date, stages=config.stages,
+                             max_bytes=config.max_bytes)
         return _Done(item.source, doc=doc, size=size)
     except ItemError as err:
         return _Done(item.source, error=str(err))
-    except Exception as err:  # noqa: BLE001 - one hostile page must never stop a batch
-        return _Done(item.source, error=f"internal error while processing: {type(err).__name__}: {err}")
 
 
 def _results(items: Iterable[RawItem | ItemFailure], config: _WorkerConfig, workers: int) -> Iterator[_Done]:

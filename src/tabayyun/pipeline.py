@@ -156,6 +156,17 @@ def process(item: RawItem, reference_date: date | None = None, stages: list[str]
     return doc
 
 
+def process_safely(item: RawItem, **options) -> Document:
+    """`process`, with any unexpected failure turned into an ItemError: one hostile page must never
+    stop a batch (ingest and analyze both go through here)."""
+    try:
+        return process(item, **options)
+    except ItemError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise ItemError(f"internal error while processing: {type(err).__name__}: {err}") from err
+
+
 def analyze(text_or_html: str | bytes, url: str | None = None, reference_date: date | str | None = None,
             *, title: str | None = None, published: str | None = None, outlet: str | None = None) -> Document:
     """Clean one page (flattened text or HTML, str or bytes) into a `Document`, without a workspace."""

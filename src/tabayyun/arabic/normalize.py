@@ -16,7 +16,9 @@ _QUOTES = {"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "‟": '"',
 # Diacritics (harakat, shadda, sukun, superscript alef), tatweel, and the invisible bidi/zero-width marks
 # that scraped pages are full of.
 _DROP = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
-_TABLE = str.maketrans({**_LETTERS, **_QUOTES})
+# Every kind of space is a plain space, so both normalization paths agree (أمس\xa0الأول).
+_SPACES = {ch: " " for ch in "\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"}
+_TABLE = str.maketrans({**_LETTERS, **_QUOTES, **_SPACES})
 _SPACE = re.compile(r"\s+")
 
 

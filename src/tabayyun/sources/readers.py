@@ -39,16 +39,26 @@ class ItemFailure:
 def iter_items(paths: list[str], max_bytes: int) -> Iterator[RawItem | ItemFailure]:
     for path in paths:
         if path == "-":
-            yield from _from_stdin(max_bytes)
+            yield from _guarded("<stdin>", _from_stdin(max_bytes))
             continue
         p = Path(path)
         if p.is_dir():
             for child in sorted(_walk(p)):
-                yield from _from_file(child, max_bytes)
+                yield from _guarded(str(child), _from_file(child, max_bytes))
         elif p.exists():
-            yield from _from_file(p, max_bytes)
+            yield from _guarded(path, _from_file(p, max_bytes))
         else:
             yield ItemFailure(path, "no such file or folder")
+
+
+def _guarded(source: str, items: Iterator[RawItem | ItemFailure]) -> Iterator[RawItem | ItemFailure]:
+    """A file that breaks a reader half-way (bad ZIP checksum, JSON nested too deep) costs one
+    failure line; what it yielded before stays, and the batch goes on with the next file."""
+    try:
+        yield from items
+    except Exception as err:  # noqa: BLE001 - hostile input must never stop a batch
+        message = str(err).splitlines()[0][:160] if str(err) else ""
+        yield ItemFailure(source, f"cannot read further: {type(err).__name__}: {message}")
 
 
 def _hidden(parts: tuple[str, ...]) -> bool:

@@ -25,10 +25,12 @@ def find_citations(doc: Document) -> list[Citation]:
         if number < 3:
             dateline = match_dateline(paragraph)
             if dateline:
-                known = lookup(dateline.group(2).strip(" \"'«»“”"))
+                name = dateline.group(2)
+                known = lookup(name.strip(" \"'«»“”"))
                 if known:
-                    citations.append(Citation(known.name, known.id, "dateline", number, dateline.start(2),
-                                              dateline.end(2)))
+                    start = dateline.start(2) + len(name) - len(name.lstrip(" \"'«»“”"))
+                    end = dateline.end(2) - (len(name) - len(name.rstrip(" \"'«»“”")))
+                    citations.append(Citation(known.name, known.id, "dateline", number, start, end))
         citations.extend(_attributions(number, paragraph))
     for block in doc.removed:
         if block.kind == "credit":

@@ -153,7 +153,11 @@ def _paragraph_quotes(number: int, paragraph: str, mentions: list[Entity], speak
             closed = _close_quote(paragraph, content_start)
             if closed and closed < content_end:  # قال إن "...": the quotation itself
                 content_start, content_end, direct = content_start + 1, closed, True
-        content = paragraph[content_start:content_end].strip()
+        while content_start < content_end and paragraph[content_start].isspace():
+            content_start += 1
+        while content_end > content_start and paragraph[content_end - 1].isspace():
+            content_end -= 1
+        content = paragraph[content_start:content_end]
         if len(content.split()) < 2:
             continue
         yield Quote(
@@ -354,16 +358,15 @@ def _cut_recipient(paragraph: str, start: int, end: int) -> int:
 
 
 def _speaker_before(paragraph: str, sentence_start: int, cue_start: int) -> tuple[int, int] | None:
+    """"وكان وزير الدفاع مارك إسبر أكد": the subject written before the verb, after any opener."""
     region = paragraph[sentence_start:cue_start]
-    key = normalize_for_match(region)
-    stripped = _SUBJECT_OPENERS.sub("", key).strip(" وف،,")
-    words = region.split()
+    stripped = _SUBJECT_OPENERS.sub("", normalize_for_match(region)).strip(" وف،,")
     keep = len(stripped.split())
     if not 1 <= keep <= 8:
         return None
-    subject = " ".join(words[len(words) - keep:])
-    start = sentence_start + region.rfind(subject)
-    return start, start + len(subject)
+    words = list(re.finditer(r"\S+", region))
+    first, last = words[len(words) - keep], words[-1]
+    return sentence_start + first.start(), sentence_start + last.end()
 
 
 def _via(sentence: str) -> list[str]:
@@ -387,7 +390,7 @@ def _split_reporter(speaker: str | None, via: list[str]) -> tuple[str | None, li
     for marker in (" نقلا عن ", " عن "):
         if marker in f" {key} ":
             reporter, _, actual = speaker.partition(marker.strip() if marker.strip() in speaker else "عن")
-            known = lookup(reporter.replace("وكالة", "").strip(" \"«»"))
+            known = lookup(reporter.strip(" \"«»"))
             if known and known.name not in via:
                 via = [known.name, *via]
             actual = re.sub(r"\s*(?:قوله|قولها|قولهم)\s*$", "", actual.strip())
@@ -402,7 +405,7 @@ def _speaker_identity(speaker: str, span, mentions: list[Entity], cue: Cue) -> t
     words = [w for w in normalize_for_match(speaker).replace('"', " ").split() if w not in _DEMONSTRATIVES]
     head = words[0] if words else ""
     bare_head = head[2:] if head.startswith("ال") else head
-    known = lookup(speaker.replace("وكالة", "").strip(" \"«»"))
+    known = lookup(speaker.strip(" \"«»"))
     if head in _DOCUMENT_HEADS or bare_head in _DOCUMENT_HEADS or cue.form in ("جاء في", "تنص", "ينص"):
         return normalize_for_match(speaker), "document"  # "الرسالة التي وقعها العميد ...": the letter speaks
     if people:

@@ -115,6 +115,8 @@ def find_times(paragraphs: list[str], anchor: date | None) -> list[TimeExpr]:
                 value, granularity, relative = resolved
                 start = offsets[match.start("span")]
                 end = _past_marks(paragraph, offsets[match.end() - 1] + 1)
+                while end > start and paragraph[end - 1].isspace():
+                    end -= 1
                 found.append(TimeExpr(paragraph[start:end], value, granularity,
                                       anchor.isoformat() if relative and anchor else None, number, start, end))
                 claimed_until = match.end()
@@ -204,6 +206,8 @@ def _ago(match, anchor):
         "week" if _UNIT_DAYS[unit] == 7 else "year")
     if anchor is None:
         return None, granularity, True
+    if days > 365 * 200:
+        return None  # "قبل 3000 عام": history, not a date this tool can place
     if direction in ("منذ", "قبل"):
         target = anchor - timedelta(days=days)
     elif direction == "بعد":
