@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from tabayyun.clean import HtmlExtraction, Segmentation, extract_html, segment
@@ -52,7 +52,6 @@ class Context:
     reference_date: date | None = None
     segmentation: Segmentation | None = None
     html: HtmlExtraction | None = None
-    extras: dict = field(default_factory=dict)
 
 
 Stage = Callable[[Document, Context], Document]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -84,7 +83,7 @@ class SQLiteStorage:
         self.conn.close()
 
     # writing ----------------------------------------------------------------------------------
-    def add_documents(self, docs: list[tuple[Document, int]], source_of: dict[str, str] | None = None) -> list[bool]:
+    def add_documents(self, docs: list[tuple[Document, int]]) -> list[bool]:
         """Store documents in one transaction; returns, per document, True if new, False if a duplicate.
 
         `docs` pairs each Document with the byte size of its raw input."""
@@ -232,9 +231,6 @@ class SQLiteStorage:
         rows = self.conn.execute(sql, (*params, limit if limit is not None else -1, offset)).fetchall()
         keys = ("id", "title", "outlet", "published", "language", "format", "source", "paragraphs", "removed")
         return [dict(zip(keys, row)) for row in rows]
-
-    def iter_ids(self) -> Iterator[str]:
-        yield from (row[0] for row in self.conn.execute("SELECT id FROM documents ORDER BY rowid"))
 
     def failures(self) -> list[dict]:
         rows = self.conn.execute("SELECT source, message, at FROM ingest_failures ORDER BY id").fetchall()

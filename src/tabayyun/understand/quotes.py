@@ -121,9 +121,7 @@ def _paragraph_quotes(number: int, paragraph: str, mentions: list[Entity], speak
             if refusal is None:
                 continue  # رفض القرار: a refusal of something, not of commenting
             cue = Cue(cue.form, "refuse_comment", cue.gender, False)
-            topic_start = offsets[refusal.start("object")]
-            speaker_span = _speaker_after(paragraph, cue_end, topic_start)
-            found = _refusal_topic(paragraph, topic_start, sentence.end)
+            found = _refusal_topic(paragraph, offsets[refusal.start("object")], sentence.end)
         elif cue.cue_class == "refuse_comment":
             found = _refusal_topic(paragraph, cue_end, sentence.end)
         else:
@@ -131,8 +129,7 @@ def _paragraph_quotes(number: int, paragraph: str, mentions: list[Entity], speak
         if found is None:
             continue
         marker_start, content_start, content_end, direct = found
-        if cue.form not in ("رفض", "رفضت", "امتنع", "امتنعت"):
-            speaker_span = _speaker_after(paragraph, cue_end, marker_start)
+        speaker_span = _speaker_after(paragraph, cue_end, marker_start)
         evidence = "speaker after the verb"
         if speaker_span is None and not cue.continuation:
             speaker_span = _speaker_before(paragraph, sentence.start, cue_start)
