@@ -69,14 +69,13 @@ def _run_one(item: RawItem) -> _Done:
     config: _WorkerConfig = _worker["config"]
     size = len(item.data) if isinstance(item.data, bytes) else len(item.data.encode("utf-8"))
     try:
+        decoded = make_document(item, config.max_bytes)
         storage = _worker.get("storage")
-        if storage is not None:
-            # Cheap decode-and-hash first: on a rerun, stored documents are not cleaned again.
-            doc_id = make_document(item, config.max_bytes).id
-            if storage.has(doc_id):
-                return _Done(item.source, size=size, duplicate_id=doc_id)
+        if storage is not None and storage.has(decoded.id):
+            # On a rerun, stored documents are recognised by their content hash and not analysed again.
+            return _Done(item.source, size=size, duplicate_id=decoded.id)
         doc = process_safely(item, reference_date=config.reference_date, stages=config.stages,
-                             max_bytes=config.max_bytes)
+                             max_bytes=config.max_bytes, decoded=decoded)
         return _Done(item.source, doc=doc, size=size)
     except ItemError as err:
         return _Done(item.source, error=str(err))

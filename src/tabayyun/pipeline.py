@@ -144,9 +144,9 @@ def make_document(item: RawItem, max_bytes: int = MAX_BYTES) -> Document:
 
 
 def process(item: RawItem, reference_date: date | None = None, stages: list[str] | None = None,
-            max_bytes: int = MAX_BYTES) -> Document:
-    """Run one item through the pipeline."""
-    doc = make_document(item, max_bytes)
+            max_bytes: int = MAX_BYTES, decoded: Document | None = None) -> Document:
+    """Run one item through the pipeline (`decoded`: its `make_document` result, when already made)."""
+    doc = decoded or make_document(item, max_bytes)
     ctx = Context(item=item, reference_date=reference_date)
     for name in stages or DEFAULT_PIPELINE:
         doc = STAGES[name](doc, ctx)
