@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _LETTERS = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي", "ک": "ك", "ی": "ي"}
@@ -39,9 +40,11 @@ _PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufefe\uff00-\uffef]")
 _DROP_OR_SPACE = re.compile(_DROP.pattern + "+|\\s{2,}|[\t\n\r\f\v]")
 
 
+@lru_cache(maxsize=4096)
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """The `normalize_for_match` key of `text` (without the final strip) and, per key character, the
-    index in `text` it comes from. Runs of whitespace become one space."""
+    index in `text` it comes from. Runs of whitespace become one space. Cached: the times, quotes
+    and citations stages all read the same paragraphs (callers must not modify the offsets)."""
     if not _PRESENTATION_FORMS.search(text):
         mapped = text.translate(_TABLE).translate(_DIGITS).lower()
         if len(mapped) == len(text):
