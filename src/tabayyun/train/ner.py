@@ -14,11 +14,11 @@ import random
 import time
 from pathlib import Path
 
-from tabayyun.understand import ner as _ner
+from tabayyun.understand.ner_features import clear_lexical_cache
 from tabayyun.understand.ner import (
-    TAG_INDEX, TAGS, TYPES, NerModel, add_document_features, bio_spans, load_model, save_model,
-    sentence_context, token_features, transition_features, viterbi,
+    NerModel, bio_spans, load_model, save_model, token_features, transition_features, viterbi,
 )
+from tabayyun.understand.ner_features import TAG_INDEX, TAGS, TYPES, add_document_features, sentence_context
 
 DEFAULT_EPOCHS = 10
 PRUNE_BELOW = 0.01
@@ -188,7 +188,7 @@ def evaluate_ner(data_path: str | Path, model: NerModel | None = None, holdout_o
         sentences = split_holdout(sentences)[1]
     model = model or load_model()
     # cold caches, so the speed is that of text the tagger has not seen
-    _ner._LEX.clear()
+    clear_lexical_cache()
     model.clear_caches()
     tokens = sum(len(s) for s in sentences)
     started = time.perf_counter()
