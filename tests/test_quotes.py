@@ -138,3 +138,16 @@ def test_content_offsets_match_the_content_exactly():
     paragraph = "وكان الوزير  محمد الأحمد أكد هو الآخر عدم وجود خطط للانسحاب."
     [quote] = quotes_of(paragraph)
     assert paragraph[quote.speaker_start:quote.speaker_end] == quote.speaker == "الوزير  محمد الأحمد"
+
+
+def test_denials_with_an_appositive_name_or_a_time_between_commas():
+    first, second = quotes_of(
+        "ونفى المتحدث باسم الشركة، فارس الملاح، في الرابع عشر من تموز أي تغيير في الجدول.",
+        "ونفت شركة خطوط النورس الجوية، مساء اليوم الاثنين، الأنباء التي تحدثت عن تعليق رحلاتها.",
+    )
+    assert (first.speaker, first.content) == ("المتحدث باسم الشركة، فارس الملاح", "أي تغيير في الجدول")
+    assert (second.speaker, second.content) == ("شركة خطوط النورس الجوية", "الأنباء التي تحدثت عن تعليق رحلاتها")
+    denial, continuation = quotes_of(
+        "نفى وزير الدفاع مارك إسبر، أي نية لسحب القوات من العراق، مشيرا إلى أنه لا يمكن تأكيد صحة الرسالة.")
+    assert denial.content == "أي نية لسحب القوات من العراق" and denial.cue_class == "deny"
+    assert continuation.cue == "مشيرا" and continuation.speaker == denial.speaker

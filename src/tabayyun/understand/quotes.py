@@ -205,6 +205,8 @@ def _content_after(paragraph: str, cue: Cue, cue_end: int, sentence_end: int):
             if closed:  # a quoted name inside the speaker ("البنتاغون"): step over it
                 i = closed - cue_end + 1
                 continue
+        if ch in "،," and _cue_follows(window[i + 1:]):
+            break  # "، مشيراً إلى أن": the next statement starts here, not this one's content
         if ch.isspace():
             words_seen += 1
             if words_seen > limit:
@@ -238,16 +240,34 @@ def _object_content(paragraph: str, cue_end: int, sentence_end: int):
     times = [t for t in find_times([rest], None) if len(rest[:t.start].split()) <= 8]
     comma = re.search(r"[،,]", rest)
     if comma and 1 <= len(rest[:comma.start()].split()) <= 8 and (not times or comma.start() < times[0].start):
-        start = cue_end + comma.end()
-        while start < sentence_end and paragraph[start].isspace():
-            start += 1
-        return cue_end + comma.start(), start, _content_end(paragraph, start, sentence_end), False
+        speaker_end = cue_end + _appositive_end(rest)
+        content_start = _skip_time_phrase(paragraph, speaker_end, sentence_end)
+        return speaker_end, content_start, _content_end(paragraph, content_start, sentence_end), False
     if not times:
         return None
-    content_start = cue_end + times[0].end
-    while content_start < sentence_end and paragraph[content_start] in " ،,":
-        content_start += 1
+    content_start = _skip_time_phrase(paragraph, cue_end + times[0].start, sentence_end)
     return cue_end + times[0].start, content_start, _content_end(paragraph, content_start, sentence_end), False
+
+
+def _skip_time_phrase(paragraph: str, start: int, end: int) -> int:
+    """From a comma or a time phrase after the speaker to where the content starts:
+    "نفت الشركة، مساء اليوم الاثنين، الأنباء" -> "الأنباء"."""
+    while True:
+        while start < end and paragraph[start] in " ،,":
+            start += 1
+        window = paragraph[start:end]
+        skip = len(window) - len(window.removeprefix("في ").removeprefix("يوم "))
+        leading = [t for t in find_times([window[skip:]], None) if t.start == 0]
+        if not leading:
+            return start
+        start += skip + leading[0].end
+
+
+def _cue_follows(text: str) -> bool:
+    table, _ = _cues()
+    words = normalize_for_match(text[:16]).split()
+    word = words[0] if words else ""
+    return word in table or (word[:1] in "وف" and word[1:] in table)
 
 
 def _conjunction_here(window: str, position: int) -> bool:
@@ -329,10 +349,15 @@ def _speaker_after(paragraph: str, cue_end: int, marker_start: int) -> tuple[int
 
 def _appositive_end(key: str) -> int:
     """"وزير الصحة، منير الخطابي، إن": a short name between commas belongs to the speaker;
-    "المصادر، التي طلبت عدم الكشف عن هويتها، إن": a clause between commas does not."""
+    "المصادر، التي طلبت عدم الكشف عن هويتها، إن": a clause between commas does not.
+    Works on normalized or original text alike (the commas and relative pronouns are the same)."""
     commas = [m.start() for m in re.finditer(r"[،,]", key)]
     if not commas or commas[0] == 0:
         return len(key)
+    if len(commas) == 1 and 1 <= len(key[commas[0] + 1:].split()) <= 4 and not key.rstrip().endswith(("،", ",")):
+        tail = key[commas[0] + 1:].split()
+        if tail[0] not in ("التي", "الذي", "الذين", "اللذين", "اللتين", "وهو", "وهي"):
+            return len(key.rstrip())  # the region ends at the second comma: the name is its tail
     if len(commas) >= 2:
         inner = key[commas[0] + 1:commas[1]].split()
         if 1 <= len(inner) <= 4 and inner[0] not in ("التي", "الذي", "الذين", "اللذين", "اللتين", "وهو", "وهي"):
