@@ -37,3 +37,12 @@ def lookup(name: str) -> KnownSource | None:
         if key.startswith(prefix) and key[len(prefix):] in _aliases():
             return _aliases()[key[len(prefix):]]
     return _aliases().get(key)
+
+
+def longest_match(words: list[str]) -> tuple[KnownSource, int] | None:
+    """The registry entry named by the longest run of `words` from the first one, and its length."""
+    for size in range(len(words), 0, -1):
+        known = lookup(" ".join(words[:size]))
+        if known:
+            return known, size
+    return None

@@ -9,7 +9,7 @@ import re
 from tabayyun.arabic import normalize_with_offsets
 from tabayyun.clean.datelines import match_dateline
 from tabayyun.model import Citation, Document, Removed
-from tabayyun.registry import KnownSource, lookup
+from tabayyun.registry import KnownSource, longest_match, lookup
 
 # Attribution phrases; the name follows (up to four words, quotes allowed).
 _ATTRIBUTION = re.compile(
@@ -55,12 +55,11 @@ def _attributions(number: int, paragraph: str) -> list[Citation]:
 def _known_name_at(key: str, position: int) -> tuple[KnownSource, int] | None:
     """The longest registry name (up to four words) starting at `position` of a normalized text."""
     words = re.findall(r"[^\s\"،,.:()]+", key[position:position + 80])[:4]
-    for size in range(len(words), 0, -1):
-        candidate = " ".join(words[:size])
-        known = lookup(candidate)
-        if known:
-            return known, len(key[position:]) - len(key[position:].lstrip(' "')) + len(candidate)
-    return None
+    named = longest_match(words)
+    if named is None:
+        return None
+    known, size = named
+    return known, len(key[position:]) - len(key[position:].lstrip(' "')) + len(" ".join(words[:size]))
 
 
 def _credit(block: Removed) -> list[Citation]:

@@ -19,7 +19,7 @@ from importlib import resources
 
 from tabayyun.arabic import normalize_for_match, normalize_with_offsets, split_sentences
 from tabayyun.model import Entity, Quote
-from tabayyun.registry import lookup
+from tabayyun.registry import longest_match, lookup
 from tabayyun.understand.times import find_times
 
 _OPEN_CLOSE = {"«": "»", "“": "”", "„": "”", '"': '"', "”": "”", "‘": "’"}
@@ -372,8 +372,7 @@ def _cut_recipient(paragraph: str, start: int, end: int) -> int:
         position = paragraph.index(word, position)
         if word.startswith("ل") and len(word) > 2:
             rest = paragraph[position + 1:end].lstrip("ـ\"« ")
-            words = rest.split()
-            if any(lookup(" ".join(words[:size])) for size in range(min(3, len(words)), 0, -1)):
+            if longest_match(rest.split()[:3]):
                 return _strip_end(paragraph, start, position)
         position += len(word)
     return end
@@ -395,12 +394,9 @@ def _via(sentence: str) -> list[str]:
     found = []
     key = normalize_for_match(sentence)
     for match in _VIA.finditer(key):
-        words = match.group("name").split()
-        for size in range(len(words), 0, -1):
-            known = lookup(" ".join(words[:size]))
-            if known and known.name not in found:
-                found.append(known.name)
-                break
+        named = longest_match(match.group("name").split())
+        if named and named[0].name not in found:
+            found.append(named[0].name)
     return found
 
 

@@ -163,15 +163,12 @@ def _year(match, anchor):
 
 
 def _month_relative(match, anchor):
+    """سبتمبر المقبل، أيلول الماضي; also "شهر أغسطس" (no direction: the anchor's year)."""
     if anchor is None:
         return None, "month", True
     month = _month(match["m"])
-    year = anchor.year
-    if re.match(_FUTURE, match["dir"]):
-        year += 1 if month <= anchor.month else 0
-    else:
-        year -= 1 if month >= anchor.month else 0
-    return f"{year:04d}-{month:02d}", "month", True
+    direction = match.groupdict().get("dir")
+    return f"{_year_of_month(month, anchor, direction):04d}-{month:02d}", "month", True
 
 
 def _unit_relative(match, anchor):
@@ -269,17 +266,7 @@ def _span_relative(match, anchor):
 def _edge(match, anchor):
     if match["year_word"]:
         return (f"{anchor.year:04d}", "year", True) if anchor else (None, "year", True)
-    month = _month(match["m"])
-    if anchor is None:
-        return None, "month", True
-    return f"{_year_of_month(month, anchor, None):04d}-{month:02d}", "month", True
-
-
-def _named_month(match, anchor):
-    if anchor is None:
-        return None, "month", True
-    month = _month(match["m"])
-    return f"{_year_of_month(month, anchor, None):04d}-{month:02d}", "month", True
+    return _month_relative(match, anchor)
 
 
 def _vague(match, anchor):
@@ -316,7 +303,7 @@ def _weekday(match, anchor):
 _RESOLVERS = {
     "hijri": _hijri, "dmy": _absolute_day, "mdy": _absolute_day, "iso": _absolute_day, "numeric": _absolute_day,
     "my": _month_year, "month_rel": _month_relative, "ordinal": _ordinal_day, "span_rel": _span_relative,
-    "edge": _edge, "named_month": _named_month, "unit_rel": _unit_relative, "ago": _ago, "vague": _vague,
+    "edge": _edge, "named_month": _month_relative, "unit_rel": _unit_relative, "ago": _ago, "vague": _vague,
     "day_rel": _day_relative, "weekday": _weekday, "year": _year,
 }
 
