@@ -11,6 +11,10 @@ import pytest
 
 from tabayyun.sample import sample_manifest, sample_path
 
+# Embedding each ingested document's lead for search costs tens of milliseconds per document on CPU:
+# the suite runs with embeddings off, and tests/test_search.py switches them on where they are the point.
+os.environ.setdefault("TABAYYUN_EMBEDDINGS", "off")
+
 
 # Small word lists combined into distinct, realistic-looking Arabic news articles.
 NAMES = ["سالم الحربي", "منى العتيبي", "خالد الزين", "ليلى الصافي", "يوسف النمر", "هدى البدري", "عمر الراشد"]

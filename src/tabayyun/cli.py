@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from datetime import date
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
+from tabayyun.cli_claims import register
+from tabayyun.cli_output import DbOption, FormatOption, _open_existing, _open_writable, _safe, _text, err, out
 from tabayyun.ingest import IngestReport, ingest as run_ingest
 from tabayyun.model import Document
 from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process_safely
@@ -23,25 +22,6 @@ from tabayyun.understand.entities import group_mentions
 
 app = typer.Typer(help="tabayyun (تبيّن): verify the news. Arabic-first claim-verification workbench.",
                   no_args_is_help=True, add_completion=False)
-# Scraped text is hostile: no markup, emoji codes or highlighting may be interpreted in it.
-out = Console(highlight=False, emoji=False, markup=False)
-err = Console(stderr=True, highlight=False, emoji=False, markup=False)
-
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def _safe(value: object) -> str:
-    """Scraped text must not drive the terminal: control characters (escape sequences) and bidi
-    overrides are dropped before printing; newlines and tabs stay."""
-    return _UNSAFE.sub("", str(value))
-
-
-def _text(value: object, **style) -> Text:
-    return Text(_safe(value), **style)
-
-
-DbOption = typer.Option(None, "--db", help="Workspace file (default: $TABAYYUN_DB or ./tabayyun.db).")
-FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
 
 
 def _reference(value: Optional[str]) -> Optional[date]:
@@ -77,8 +57,10 @@ def _ingest_with_progress(db: Optional[str], paths: list[str], **options) -> Ing
 
 
 def _print_summary(report: IngestReport, db: Optional[str]) -> None:
+    embedded = (f", {report.embedded} leads embedded for search in {report.embed_seconds:.1f} s"
+                if report.embedded else "")
     err.print(_text(
-        f"{report.stored} stored, {report.duplicates} skipped as duplicate, {report.failed} failed"
+        f"{report.stored} stored, {report.duplicates} skipped as duplicate, {report.failed} failed{embedded}"
         f"  ->  {resolve_db(db)}"), soft_wrap=True)
 
 
@@ -92,12 +74,15 @@ def ingest(
     reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against."),
     analysis: str = typer.Option("full", help="full (entities, times, quotes, citations) or basic (clean text "
                                               "and metadata only, much faster)."),
+    embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed each new document's title and lead for "
+                                                                "semantic search (off: full-text search only)."),
 ) -> None:
     """Clean and store pages in the workspace. Exit 0: all fine; 2: some items failed; 1: fatal."""
     if analysis not in ANALYSIS_LEVELS:
         raise typer.BadParameter("--analysis must be full or basic")
     report = _ingest_with_progress(db, paths, workers=workers, batch_size=batch_size, max_bytes=max_bytes,
-                                   reference_date=_reference(reference_date), stages=ANALYSIS_LEVELS[analysis])
+                                   reference_date=_reference(reference_date), stages=ANALYSIS_LEVELS[analysis],
+                                   embed=embed)
     _print_summary(report, db)
     raise typer.Exit(report.exit_code)
 
@@ -284,6 +269,55 @@ def quotes(
         out.print(_text(f"    {mark[0]}{row['content']}{mark[1]}"), soft_wrap=True)
 
 
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Free text, a claim or keywords (Arabic or other languages)."),
+    db: Optional[str] = DbOption,
+    top: int = typer.Option(10, "--top", "-k", help="How many documents to show."),
+    no_embeddings: bool = typer.Option(False, "--no-embeddings", help="Full-text search only (no model)."),
+    fmt: str = FormatOption,
+) -> None:
+    """Search the workspace: full text of light stems fused with semantic similarity (embeddings)."""
+    from tabayyun.search.embed import Embedder
+    from tabayyun.search.hybrid import search as run_search
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("--format must be text or json")
+    storage = _open_writable(db)
+    embedder = Embedder(storage, enabled=not no_embeddings, reason="--no-embeddings")
+    result = run_search(storage, query, k=top, embeddings=embedder)
+    storage.close()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    head = _text(f"{len(result.hits)} documents for ", style="bold")
+    head.append(_safe(query), style="bold")
+    head.append(f"  [{result.mode}, {result.seconds * 1000:.0f} ms]", style="dim")
+    out.print(head, soft_wrap=True)
+    if result.note:
+        out.print(_text(result.note, style="dim"), soft_wrap=True)
+    for rank, hit in enumerate(result.hits, 1):
+        _print_hit(rank, hit)
+
+
+def _print_hit(rank: int, hit) -> None:
+    ranks = f"full text {hit.fulltext_rank or '-'}, meaning {hit.semantic_rank or '-'}"
+    line = _text(f"{rank:>2}. {hit.doc_id[:12]}  {hit.published or '----------'}  ")
+    line.append(_safe(f"{(hit.outlet or '-')[:24]:<24}"), style="cyan")
+    line.append(_safe(f"  {hit.title or '-'}"), style="bold")
+    line.append(f"  [{hit.score:.4f}; {ranks}]", style="dim")
+    out.print(line, soft_wrap=True)
+    where = "title" if hit.paragraph < 0 else f"¶{hit.paragraph}"
+    snippet = _text(f"    {where}: ")
+    position = 0
+    for start, end in hit.marks:
+        snippet.append(_safe(hit.snippet[position:start]))
+        snippet.append(_safe(hit.snippet[start:end]), style="bold yellow")
+        position = end
+    snippet.append(_safe(hit.snippet[position:]))
+    out.print(snippet, soft_wrap=True)
+
+
 train_app = typer.Typer(help="Train the models tabayyun ships.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate the shipped models.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
@@ -328,13 +362,7 @@ def eval_ner_command(
                    f"{result['tokens_per_s']:,.0f} tokens/s"))
 
 
-def _open_existing(db: Optional[str]):
-    path = resolve_db(db)
-    try:
-        return open_storage(path, readonly=True)
-    except Exception as exc:  # noqa: BLE001
-        err.print(_text(f"error: cannot open workspace {path}: {exc}"), soft_wrap=True)
-        raise typer.Exit(1) from None
+register(app, train_app, eval_app)
 
 
 def main() -> None:

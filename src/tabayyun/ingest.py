@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,9 @@ class IngestReport:
     duplicates: int = 0
     failed: int = 0
     failures: list[ItemFailure] = field(default_factory=list)
+    embedded: int = 0                 # documents whose lead (title, first paragraph) was embedded for search
+    embed_seconds: float = 0.0        # time spent embedding them
+    embed_note: str | None = None     # why leads were not embedded (switched off, unavailable, failed)
 
     @property
     def exit_code(self) -> int:
@@ -53,6 +57,34 @@ class _WorkerConfig:
 
 
 _worker: dict = {}
+
+
+class _LeadEmbedding:
+    """Embeds the leads of newly stored documents after each committed batch, for semantic search,
+    and of the duplicates that have none yet (a rerun after a kill, or after `--no-embed`).
+    A failure never costs stored documents: one line on stderr, and no more embedding in this run."""
+
+    def __init__(self, storage: SQLiteStorage, enabled: bool, report: IngestReport):
+        from tabayyun.search.embed import Embedder
+
+        self.storage, self.report = storage, report
+        self.embedder = Embedder(storage, enabled=enabled, reason="switched off (--no-embed)")
+        report.embed_note = self.embedder.reason
+
+    def __call__(self, docs: list[Document], duplicate_ids: list[str]) -> None:
+        if not (docs or duplicate_ids) or not self.embedder.enabled:
+            return
+        from tabayyun.search.semantic import embed_leads
+
+        try:
+            self.report.embedded += embed_leads(self.storage, docs, self.embedder)
+            if duplicate_ids:
+                self.report.embedded += embed_leads(self.storage, None, self.embedder, doc_ids=duplicate_ids)
+        except Exception as exc:  # noqa: BLE001 - the documents are committed; only their vectors are missing
+            self.embedder.reason = self.report.embed_note = f"embedding failed ({type(exc).__name__}: {exc})"
+            print(f"warning: {self.report.embed_note}; the documents are stored, search will use full text "
+                  "for them", file=sys.stderr)
+        self.report.embed_seconds = self.embedder.stats.seconds
 
 
 def _init_worker(config: _WorkerConfig) -> None:
@@ -120,22 +152,27 @@ def ingest(
     stages: list[str] | None = None,
     on_failure: Callable[[ItemFailure], None] | None = None,
     on_progress: Callable[[IngestReport], None] | None = None,
+    embed: bool = True,
 ) -> IngestReport:
     """Ingest every item under `paths` into `storage`; returns the counts. `stages` names the pipeline
-    stages to run (default: all of them; see `pipeline.ANALYSIS_LEVELS` for the named sets)."""
+    stages to run (default: all of them; see `pipeline.ANALYSIS_LEVELS` for the named sets). With
+    `embed` (and embeddings available), each batch's new documents get their lead embedded for search."""
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages)
     report = IngestReport()
     pending: list[tuple[Document, int]] = []
     pending_failures: list[tuple[str, str]] = []
     pending_sources: list[tuple[str, str]] = []
+    embed_leads = _LeadEmbedding(storage, embed, report)
 
     def flush() -> None:
-        if pending:
-            for is_new in storage.add_documents(pending):
-                report.stored += is_new
-                report.duplicates += not is_new
-            pending.clear()
+        stored = storage.add_documents(pending) if pending else []
+        report.stored += sum(stored)
+        report.duplicates += len(stored) - sum(stored)
+        embed_leads([doc for (doc, _), is_new in zip(pending, stored) if is_new],
+                    [doc.id for (doc, _), is_new in zip(pending, stored) if not is_new]
+                    + [doc_id for doc_id, _ in pending_sources])
+        pending.clear()
         if pending_failures:
             storage.add_failures(pending_failures)
             pending_failures.clear()

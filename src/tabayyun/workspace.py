@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabayyun.ingest import IngestReport, ingest
 from tabayyun.model import Document
 from tabayyun.store import open_storage
+
+if TYPE_CHECKING:
+    from tabayyun.check import CheckResult
+    from tabayyun.search.hybrid import SearchResult
 
 
 class Workspace:
@@ -26,6 +31,18 @@ class Workspace:
 
     def list(self, **filters) -> list[dict]:
         return self.storage.list(**filters)
+
+    def search(self, query: str, k: int = 20, embeddings: bool = True, **options) -> SearchResult:
+        """Hybrid search (full text of stems + semantic similarity); see `tabayyun.search.search`."""
+        from tabayyun.search.hybrid import search
+
+        return search(self.storage, query, k=k, embeddings=embeddings, **options)
+
+    def check(self, claim: str, as_of: str | None = None, top: int = 20, embeddings: bool = True) -> CheckResult:
+        """Retrieve the documents about a claim, decide each one's stance, and give a verdict."""
+        from tabayyun.check import check
+
+        return check(self.storage, claim, as_of=as_of, top=top, embeddings=embeddings)
 
     def __len__(self) -> int:
         return self.storage.count()

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from tabayyun.model import Document
+from tabayyun.store.searchindex import SearchIndexStore
 
 SCHEMA_VERSION_PRAGMA = "user_version"
 
@@ -29,8 +30,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class SQLiteStorage:
-    """Every SQL statement of the workspace lives here (and in the migrations)."""
+class SQLiteStorage(SearchIndexStore):
+    """Every SQL statement of the workspace lives here (and in the migrations; search's in `searchindex.py`)."""
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = str(path)
@@ -42,6 +43,7 @@ class SQLiteStorage:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.migrate()
+            self.index_missing()
         self.conn.execute("PRAGMA foreign_keys=ON")
 
     # schema -----------------------------------------------------------------------------------
@@ -110,6 +112,7 @@ class SQLiteStorage:
                          for i, r in enumerate(doc.removed)],
                     )
                     self._add_understanding(doc)
+                    self._index_document(doc.id, doc.title, doc.paragraphs)
                 self.conn.execute("INSERT OR IGNORE INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)",
                                   (doc.id, doc.path or "", now))
                 stored.append(is_new)
@@ -235,3 +238,23 @@ class SQLiteStorage:
     def failures(self) -> list[dict]:
         rows = self.conn.execute("SELECT source, message, at FROM ingest_failures ORDER BY id").fetchall()
         return [{"source": s, "message": m, "at": a} for s, m, a in rows]
+
+    # source reliability ----------------------------------------------------------------------
+    def reliabilities(self) -> dict[str, float]:
+        """Reliability set by users, per outlet (outlets absent here use the default of their kind)."""
+        return dict(self.conn.execute("SELECT outlet, reliability FROM source_reliability").fetchall())
+
+    def set_reliability(self, outlet: str, reliability: float, note: str | None = None) -> None:
+        if not 0 <= reliability <= 1:
+            raise ValueError(f"reliability must be between 0 and 1, not {reliability}")
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO source_reliability (outlet, reliability, note, updated_at) VALUES (?,?,?,?)"
+                " ON CONFLICT (outlet) DO UPDATE SET reliability = excluded.reliability, note = excluded.note,"
+                " updated_at = excluded.updated_at", (outlet, reliability, note, _now()))
+
+    def outlets(self) -> list[tuple[str, int]]:
+        """Every outlet in the workspace with its number of documents, most documents first."""
+        return self.conn.execute(
+            "SELECT outlet, count(*) FROM documents WHERE outlet IS NOT NULL GROUP BY outlet"
+            " ORDER BY count(*) DESC, outlet").fetchall()

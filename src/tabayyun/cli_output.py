@@ -1,0 +1,56 @@
+"""What every `tabayyun` command shares: the consoles, escaping of scraped text, common options and
+opening the workspace."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from tabayyun.store import open_storage, resolve_db
+
+# Scraped text is hostile: no markup, emoji codes or highlighting may be interpreted in it.
+out = Console(highlight=False, emoji=False, markup=False)
+err = Console(stderr=True, highlight=False, emoji=False, markup=False)
+
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _safe(value: object) -> str:
+    """Scraped text must not drive the terminal: control characters (escape sequences) and bidi
+    overrides are dropped before printing; newlines and tabs stay."""
+    return _UNSAFE.sub("", str(value))
+
+
+def _text(value: object, **style) -> Text:
+    return Text(_safe(value), **style)
+
+
+DbOption = typer.Option(None, "--db", help="Workspace file (default: $TABAYYUN_DB or ./tabayyun.db).")
+FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
+
+
+def _open_existing(db: Optional[str]):
+    path = resolve_db(db)
+    try:
+        return open_storage(path, readonly=True)
+    except Exception as exc:  # noqa: BLE001
+        err.print(_text(f"error: cannot open workspace {path}: {exc}"), soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _open_writable(db: Optional[str]):
+    """An existing workspace, opened for writing (search caches embeddings and indexes old documents)."""
+    path = resolve_db(db)
+    if not Path(path).is_file():
+        err.print(_text(f"error: no workspace at {path} (run `tabayyun ingest` first)"), soft_wrap=True)
+        raise typer.Exit(1)
+    try:
+        return open_storage(path)
+    except Exception as exc:  # noqa: BLE001
+        err.print(_text(f"error: cannot open workspace {path}: {exc}"), soft_wrap=True)
+        raise typer.Exit(1) from None

@@ -1,0 +1,158 @@
+"""Full-text side of search: index terms (light stems), safe FTS5 queries, bm25 ranking, snippets.
+
+The index holds, for every word, its light stem and the stem without a leading preposition the
+conservative clitic split kept (`stem_variants`), so انسحاب, الانسحاب, لانسحاب and والانسحاب share
+one term and لبغداد is also found as بغداد. Queries go through the same function: every query word
+becomes a quoted FTS5 string, so nothing a user types (quotes, `*`, `NEAR(`, `OR`, `-`) is ever
+read as query syntax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+from tabayyun.arabic.normalize import normalize_for_match
+from tabayyun.arabic.tokenize import light_stem, split_clitics, stem_variants, tokenize
+
+# Function words that would match nearly every paragraph (normalized: أ/إ -> ا, ى -> ي, ة -> ه).
+STOP_WORDS = frozenset("""
+في من الي علي عن مع ان او ام ثم حتي لا لم لن ما ماذا لماذا كيف هل قد لقد كان كانت يكون تكون هو هي هم هن
+انا نحن انت انتم هذا هذه ذلك تلك هؤلاء هناك هنا الذي التي الذين اللذين اللتين اللواتي كل بعض غير بين عند
+عندما اذا لكن انه انها بان بانه ايضا منذ خلال بعد قبل حول ضد نحو لدي له لها لهم به بها فيه فيها منه منها
+عليه عليها اليه الا اي يا وقد وفي ومن وان وهو وهي وكان وما ولا وقال قال قالت ان لان كما مثل دون اما
+the of and or in on at to a an is are was were be for by with from as that this it not
+""".split())
+MIN_TERM_CHARS = 2
+# How many matching units (paragraphs and titles) are read for one query, per requested document.
+UNITS_PER_DOCUMENT = 8
+# A title match weighs this much more than the same match in a paragraph.
+TITLE_BOOST = 1.5
+# A document's score is its best unit's plus this share of the next two.
+OTHER_UNITS_WEIGHT = 0.3
+MARK_OPEN, MARK_CLOSE = "[", "]"
+
+
+class FulltextStore(Protocol):
+    def fulltext_units(self, expression: str, limit: int) -> list[tuple[str, int, float]]: ...
+
+
+@lru_cache(maxsize=200_000)
+def word_terms(word: str) -> tuple[str, ...]:
+    """The index terms of one word: its light stem and stem variants, without empty ones. Behind an
+    article no preposition can follow (بالكوليرا, never البكوليرا), so a word whose article was
+    split off keeps its light stem alone: الكوليرا is not also indexed as ليرا."""
+    if "ال" in split_clitics(normalize_for_match(word))[0]:
+        return tuple(term for term in (light_stem(word),) if term)
+    return tuple(sorted(term for term in stem_variants(word) if term))
+
+
+@lru_cache(maxsize=200_000)
+def _is_stop_word(word: str) -> bool:
+    key = normalize_for_match(word)
+    return key in STOP_WORDS or split_clitics(key)[1] in STOP_WORDS
+
+
+def index_text(text: str | None) -> str:
+    """What the full-text index holds for a title or paragraph: the terms of every word that is not
+    a stop word, space-joined."""
+    if not text:
+        return ""
+    return " ".join(" ".join(word_terms(t.text)) for t in tokenize(text) if t.is_word and not _is_stop_word(t.text))
+
+
+def query_terms(query: str) -> list[str]:
+    """The distinct index terms of a free-text query, in query order: stop words and terms shorter
+    than two characters dropped."""
+    terms: dict[str, None] = {}
+    for token in tokenize(query or ""):
+        if not token.is_word or _is_stop_word(token.text):
+            continue
+        for term in word_terms(token.text):
+            if len(term) >= MIN_TERM_CHARS:
+                terms.setdefault(term, None)
+    return list(terms)
+
+
+def match_expression(terms: list[str]) -> str:
+    """An FTS5 MATCH expression that ORs the terms, each a quoted string ("" inside is doubled)."""
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+@dataclass
+class DocMatch:
+    """One document the full-text index found: its rank (1 = best), its score (from the bm25 of its
+    best units, higher is better), the best matching body paragraph (-1 when only the title matched),
+    and every matching unit as (idx, score), best first."""
+
+    doc_id: str
+    rank: int
+    score: float
+    paragraph: int
+    units: list[tuple[int, float]] = field(default_factory=list)
+
+
+def fulltext_search(storage: FulltextStore, query: str, limit: int = 50) -> tuple[list[DocMatch], list[str]]:
+    """Documents matching any term of `query`, best first (at most `limit`), and the query terms."""
+    terms = query_terms(query)
+    if not terms:
+        return [], terms
+    rows = storage.fulltext_units(match_expression(terms), limit * UNITS_PER_DOCUMENT)
+    by_doc: dict[str, list[tuple[int, float]]] = {}
+    for doc_id, idx, bm25 in rows:
+        score = -bm25 * (TITLE_BOOST if idx < 0 else 1.0)
+        by_doc.setdefault(doc_id, []).append((idx, score))
+    matches = []
+    for doc_id, units in by_doc.items():
+        units.sort(key=lambda unit: -unit[1])
+        body = [idx for idx, _ in units if idx >= 0]
+        # The best unit decides; the next ones add a little (a story told in title and body beats one mention).
+        score = units[0][1] + OTHER_UNITS_WEIGHT * sum(unit_score for _, unit_score in units[1:3])
+        matches.append(DocMatch(doc_id, 0, score, body[0] if body else -1, units))
+    matches.sort(key=lambda m: (-m.score, -len(m.units), m.doc_id))
+    for rank, match in enumerate(matches[:limit], 1):
+        match.rank = rank
+    return matches[:limit], terms
+
+
+def _window(text: str, spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
+    """A stretch of about `width` characters starting a little before the first span, cut at spaces."""
+    if len(text) <= width:
+        return 0, len(text)
+    first = spans[0][0] if spans else 0
+    start = max(0, first - width // 4)
+    if start > 0:
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    return start, end
+
+
+def snippet(text: str, terms: list[str] | set[str], width: int = 240) -> tuple[str, list[tuple[int, int]]]:
+    """A stretch of `text` around its first matching word, every word sharing a term with `terms`
+    between MARK_OPEN and MARK_CLOSE; returns the snippet (plain text: escape it before display)
+    and the offsets of the marked words in it."""
+    wanted = set(terms)
+    spans = [(t.start, t.end) for t in tokenize(text) if t.is_word and wanted.intersection(word_terms(t.text))]
+    start, end = _window(text, spans, width)
+    parts = ["…"] if start > 0 else []
+    marks: list[tuple[int, int]] = []
+    length = len(parts[0]) if parts else 0
+    position = start
+    for span_start, span_end in spans:
+        if span_start < start or span_end > end:
+            continue
+        parts += [text[position:span_start], MARK_OPEN]
+        length += span_start - position + len(MARK_OPEN)
+        marks.append((length, length + span_end - span_start))
+        parts += [text[span_start:span_end], MARK_CLOSE]
+        length += span_end - span_start + len(MARK_CLOSE)
+        position = span_end
+    parts.append(text[position:end])
+    if end < len(text):
+        parts.append("…")
+    return "".join(parts), marks

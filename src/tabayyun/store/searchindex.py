@@ -1,0 +1,136 @@
+"""The SQL of search (schema version 3): the full-text index of stems and the embedding cache.
+
+A mixin of `SQLiteStorage`, kept apart so the storage class stays readable; the search logic itself
+(terms, ranking, fusion) lives in `tabayyun.search`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from tabayyun.search.fulltext import index_text
+
+TITLE_IDX = -1  # the title's row in the full-text index
+
+
+def _chunks(items: list, size: int = 500) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class SearchIndexStore:
+    """Full-text index and embedding cache; `self.conn` is the workspace connection."""
+
+    conn: sqlite3.Connection
+
+    # full-text index -------------------------------------------------------------------------
+    def _index_document(self, doc_id: str, title: str | None, paragraphs: list[str]) -> None:
+        """Index rows of one document, inside the caller's transaction (the title as idx -1)."""
+        rows = [(doc_id, TITLE_IDX, index_text(title))]
+        rows += [(doc_id, i, index_text(text)) for i, text in enumerate(paragraphs)]
+        self.conn.executemany("INSERT OR IGNORE INTO search_units (doc_id, idx, terms) VALUES (?,?,?)", rows)
+
+    def index_missing(self, batch: int = 500) -> int:
+        """Index every document that has no row in the full-text index yet (documents stored before
+        schema version 3); returns how many were indexed."""
+        done = 0
+        while True:
+            ids = [row[0] for row in self.conn.execute(
+                "SELECT id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM search_units s WHERE s.doc_id = d.id)"
+                " LIMIT ?", (batch,))]
+            if not ids:
+                return done
+            with self.conn:
+                for doc_id in ids:
+                    title = self.conn.execute("SELECT title FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+                    paragraphs = [text for _, text in self.conn.execute(
+                        "SELECT idx, text FROM paragraphs WHERE doc_id = ? ORDER BY idx", (doc_id,))]
+                    self._index_document(doc_id, title, paragraphs)
+            done += len(ids)
+
+    def fulltext_units(self, expression: str, limit: int) -> list[tuple[str, int, float]]:
+        """(doc_id, idx, bm25) of the best units matching an FTS5 expression; lower bm25 is better."""
+        return self.conn.execute(
+            "SELECT u.doc_id, u.idx, bm25(search_fts) AS score FROM search_fts"
+            " JOIN search_units u ON u.rowid = search_fts.rowid"
+            " WHERE search_fts MATCH ? ORDER BY score LIMIT ?", (expression, limit)).fetchall()
+
+    def unit_texts(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The text of paragraphs by (doc_id, idx); idx -1 gives the title."""
+        found: dict[tuple[str, int], str] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            pairs = " OR ".join("(doc_id = ? AND idx = ?)" for _ in chunk)
+            params = [value for key in chunk for value in key]
+            found.update(((d, i), t) for d, i, t in self.conn.execute(
+                f"SELECT doc_id, idx, text FROM paragraphs WHERE {pairs}", params))
+            titles = [doc_id for doc_id, idx in chunk if idx == TITLE_IDX]
+            if titles:
+                found.update(((d, TITLE_IDX), t or "") for d, t in self.conn.execute(
+                    f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(titles))})", titles))
+        return found
+
+    def summaries(self, doc_ids: list[str]) -> dict[str, dict]:
+        """id -> {title, outlet, published} for the given documents."""
+        found = {}
+        for chunk in _chunks(sorted(set(doc_ids))):
+            for row in self.conn.execute(
+                    f"SELECT id, title, outlet, published FROM documents WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                found[row[0]] = dict(zip(("title", "outlet", "published"), row[1:]))
+        return found
+
+    def leads(self, doc_ids: list[str] | None = None, without_model: str | None = None) -> list[tuple[str, str, str]]:
+        """(doc_id, title, first paragraph) of the given documents (default: all), keeping only those
+        without a lead vector for `without_model` when it is given."""
+        sql = ("SELECT d.id, coalesce(d.title, ''), coalesce(p.text, '') FROM documents d"
+               " LEFT JOIN paragraphs p ON p.doc_id = d.id AND p.idx = 0 WHERE 1")
+        params: list[str] = []
+        if without_model is not None:
+            sql += " AND NOT EXISTS (SELECT 1 FROM lead_embeddings l WHERE l.doc_id = d.id AND l.model = ?)"
+            params.append(without_model)
+        if doc_ids is None:
+            return self.conn.execute(sql + " ORDER BY d.rowid", params).fetchall()
+        rows = []
+        for chunk in _chunks(list(doc_ids)):
+            rows += self.conn.execute(sql + f" AND d.id IN ({','.join('?' * len(chunk))})", [*params, *chunk]).fetchall()
+        return rows
+
+    # embedding cache -------------------------------------------------------------------------
+    def cached_embeddings(self, keys: list[str]) -> dict[str, tuple[int, bytes]]:
+        """key -> (dim, vector bytes) for the keys found in the cache."""
+        found = {}
+        for chunk in _chunks(sorted(set(keys))):
+            found.update((key, (dim, blob)) for key, dim, blob in self.conn.execute(
+                f"SELECT key, dim, vector FROM embeddings WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def cache_embeddings(self, rows: list[tuple[str, str, str, int, bytes]],
+                         leads: list[tuple[str, str, str]] = ()) -> None:
+        """Store (key, model, kind, dim, vector bytes) rows, and (doc_id, model, key) lead links,
+        in one transaction."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO embeddings (key, model, kind, dim, vector, created_at) VALUES (?,?,?,?,?,?)",
+                [(*row, now) for row in rows])
+            self.conn.executemany("INSERT OR REPLACE INTO lead_embeddings (doc_id, model, key) VALUES (?,?,?)",
+                                  list(leads))
+
+    def lead_count(self, model: str) -> int:
+        """How many documents have a lead vector for `model`."""
+        return self.conn.execute("SELECT count(*) FROM lead_embeddings WHERE model = ?", (model,)).fetchone()[0]
+
+    def count_without_lead(self, model: str) -> int:
+        """How many documents with a title or a paragraph have no lead vector for `model`."""
+        return self.conn.execute(
+            "SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM lead_embeddings l"
+            " WHERE l.doc_id = d.id AND l.model = ?) AND (coalesce(d.title, '') != ''"
+            " OR EXISTS (SELECT 1 FROM paragraphs p WHERE p.doc_id = d.id))", (model,)).fetchone()[0]
+
+    def lead_vectors(self, model: str) -> list[tuple[str, int, bytes]]:
+        """(doc_id, dim, vector bytes) of every document's lead vector for `model`."""
+        return self.conn.execute(
+            "SELECT l.doc_id, e.dim, e.vector FROM lead_embeddings l JOIN embeddings e ON e.key = l.key"
+            " WHERE l.model = ? ORDER BY l.doc_id", (model,)).fetchall()

@@ -1,0 +1,278 @@
+"""Training and evaluating the stance model on a Baly et al. (2018) style folder.
+
+A folder holds `dataset/*.json` (one claim each: id, claim, fact, article[], stance[], rationale[])
+and optionally `folds.txt` (`Fold_N: id id ...`). An article is flattened page text whose lines are
+its paragraphs; `rationale` lists the line numbers that show an agreement or a disagreement.
+
+Cross-validation is grouped by claim: a claim and all its articles are on one side of a split (the
+folds of `folds.txt` when present, else claims dealt round-robin into five folds by sorted id). The
+idf table is learnt from the training side only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tabayyun.stance import LABELS, StanceModel, StanceResult, classify_views, similarities
+from tabayyun.stance.features import (
+    DOCUMENT_FEATURES, Idf, UnitView, claim_view, featurize, units_of, view_units,
+)
+from tabayyun.stance.model import fit_linear
+
+DEFAULT_FOLDS = 5
+
+
+@dataclass
+class Pair:
+    lines: list[str]
+    stance: str
+    rationale: list[int]
+    _views: list[UnitView] | None = None
+
+    @property
+    def views(self) -> list[UnitView]:
+        if self._views is None:
+            self._views = view_units(units_of(self.lines))
+        return self._views
+
+
+@dataclass
+class ClaimRecord:
+    id: str
+    claim: str
+    fact: str
+    pairs: list[Pair]
+
+
+def read_claims(folder: str | Path) -> list[ClaimRecord]:
+    folder = Path(folder)
+    files = sorted((folder / "dataset").glob("*.json")) or sorted(folder.glob("*.json"))
+    if not files:
+        raise ValueError(f"{folder}: no claim files (expected dataset/*.json)")
+    records = []
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        pairs = [Pair(article.split("\n"), label, _line_numbers(rationale))
+                 for article, label, rationale in zip(data["article"], data["stance"], data["rationale"])]
+        records.append(ClaimRecord(str(data["id"]), data["claim"], str(data.get("fact", "")).lower(), pairs))
+    return records
+
+
+def _line_numbers(value) -> list[int]:
+    if isinstance(value, list):
+        return [int(v) for v in value]
+    text = str(value or "").strip()
+    return [int(v) for v in json.loads(text)] if text.startswith("[") else []
+
+
+def read_folds(folder: str | Path, records: list[ClaimRecord], n: int = DEFAULT_FOLDS) -> dict[str, int]:
+    """Claim id -> fold number; claims missing from folds.txt are dealt into the folds round-robin."""
+    path = Path(folder) / "folds.txt"
+    folds: dict[str, int] = {}
+    if path.exists():
+        for number, line in enumerate(l for l in path.read_text(encoding="utf-8").splitlines() if ":" in l):
+            for claim_id in line.split(":", 1)[1].split():
+                folds[claim_id] = number
+    count = max(folds.values(), default=n - 1) + 1
+    for index, record in enumerate(r for r in sorted(records, key=lambda r: r.id) if r.id not in folds):
+        folds[record.id] = index % count
+    return folds
+
+
+def fit_idf(records: list[ClaimRecord]) -> Idf:
+    return Idf.fit([set().union(*(v.content for v in p.views)) for r in records for p in r.pairs])
+
+
+def pair_vectors(records: list[ClaimRecord], idf: Idf, embedder=None) -> tuple[np.ndarray, np.ndarray]:
+    rows, targets = [], []
+    for record in records:
+        claim = claim_view(record.claim, idf)
+        for pair in record.pairs:
+            sentence_rows, vector = featurize(claim, pair.views)
+            sims = similarities(claim, pair.views, sentence_rows, embedder)
+            if sims is not None:
+                _, vector = featurize(claim, pair.views, sims)
+            rows.append(vector)
+            targets.append(LABELS.index(pair.stance))
+    return np.array(rows).reshape(-1, len(DOCUMENT_FEATURES)), np.array(targets, dtype=int)
+
+
+def train_stance(records: list[ClaimRecord], embedder=None, meta: dict | None = None) -> StanceModel:
+    idf = fit_idf(records)
+    rows, targets = pair_vectors(records, idf, embedder)
+    classifier = fit_linear(rows, targets, list(LABELS), list(DOCUMENT_FEATURES))
+    return StanceModel(idf, classifier, embedder is not None, {**(meta or {}), "pairs": len(targets)})
+
+
+def _predict(model: StanceModel, records: list[ClaimRecord], embedder) -> list[tuple[Pair, StanceResult]]:
+    out = []
+    for record in records:
+        claim = claim_view(record.claim, model.idf)
+        for pair in record.pairs:
+            out.append((pair, classify_views(claim, pair.views, model, embedder)))
+    return out
+
+
+def cv_predictions(records: list[ClaimRecord], folds: dict[str, int], embedder=None
+                   ) -> tuple[dict[str, list[tuple[Pair, StanceResult]]], float]:
+    """Per claim id, each pair with the stance from a model that never saw that claim; and the seconds
+    spent predicting."""
+    by_claim: dict[str, list[tuple[Pair, StanceResult]]] = {}
+    seconds = 0.0
+    for fold in sorted(set(folds.values())):
+        train = [r for r in records if folds[r.id] != fold]
+        test = [r for r in records if folds[r.id] == fold]
+        if not train or not test:
+            continue
+        model = train_stance(train, embedder)
+        start = time.perf_counter()
+        for record in test:
+            by_claim[record.id] = _predict(model, [record], embedder)
+        seconds += time.perf_counter() - start
+    return by_claim, seconds
+
+
+def cross_validate(records: list[ClaimRecord], folds: dict[str, int], embedder=None) -> dict:
+    by_claim, seconds = cv_predictions(records, folds, embedder)
+    return stance_report([p for pairs in by_claim.values() for p in pairs], seconds)
+
+
+def evaluate_model(model: StanceModel, records: list[ClaimRecord], embedder=None) -> dict:
+    start = time.perf_counter()
+    predictions = _predict(model, records, embedder)
+    return stance_report(predictions, time.perf_counter() - start)
+
+
+def stance_report(predictions: list[tuple[Pair, StanceResult]], seconds: float) -> dict:
+    gold = [LABELS.index(p.stance) for p, _ in predictions]
+    guess = [LABELS.index(r.label) for _, r in predictions]
+    report = classification_report(gold, guess, LABELS)
+    hits = chosen = wanted = 0
+    for pair, result in predictions:
+        if pair.stance in ("agree", "disagree") and pair.rationale:
+            lines = {r.paragraph for r in result.rationale}
+            hits += len(lines & set(pair.rationale))
+            chosen += len(lines)
+            wanted += len(set(pair.rationale))
+    report["rationale"] = {"precision": round(hits / chosen, 4) if chosen else 0.0,
+                           "recall": round(hits / wanted, 4) if wanted else 0.0}
+    report["pairs_per_s"] = round(len(predictions) / seconds, 1) if seconds else 0.0
+    report["pairs"] = len(predictions)
+    return report
+
+
+def classification_report(gold: list[int], guess: list[int], labels) -> dict:
+    k = len(labels)
+    confusion = np.zeros((k, k), dtype=int)
+    for g, p in zip(gold, guess):
+        confusion[g, p] += 1
+    per_class = {}
+    for i, label in enumerate(labels):
+        tp = confusion[i, i]
+        precision = tp / confusion[:, i].sum() if confusion[:, i].sum() else 0.0
+        recall = tp / confusion[i].sum() if confusion[i].sum() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
+                            "f1": round(float(f1), 4)}
+    present = [label for i, label in enumerate(labels) if confusion[i].sum()]
+    return {
+        "accuracy": round(float(np.trace(confusion) / max(1, confusion.sum())), 4),
+        "macro_f1": round(float(np.mean([per_class[l]["f1"] for l in present])) if present else 0.0, 4),
+        "per_class": per_class,
+        "confusion": confusion.tolist(),
+        "labels": list(labels),
+    }
+
+
+def _documents(pair: Pair, index: int):
+    from tabayyun.model import Document
+
+    return Document(id=f"pair{index}", text="\n".join(pair.lines), format="text",
+                    paragraphs=list(pair.lines))
+
+
+def train_and_save(data: str | Path, out: str | Path | None = None, extra: str | Path | None = None,
+                   embedder=None) -> dict:
+    """Train on every claim in `data` (plus the ANS pairs of `extra`) and write model and card."""
+    from importlib import resources
+
+    from tabayyun.stance import MODEL_RESOURCE
+    from tabayyun.stance.model import save_json
+
+    records = read_claims(data)
+    if extra:
+        records += read_pair_corpus(extra, "train")
+    started = time.perf_counter()
+    model = train_stance(records, embedder, meta={"data": Path(data).name, "extra": Path(extra).name if extra else None})
+    target = Path(out) if out else Path(str(resources.files("tabayyun").joinpath(MODEL_RESOURCE)))
+    save_json(model.to_dict(), target)
+    return {"model": str(target), "bytes": target.stat().st_size, "claims": len(records),
+            "pairs": model.meta["pairs"], "seconds": round(time.perf_counter() - started, 1),
+            "uses_similarity": model.uses_similarity}
+
+
+def read_pair_corpus(folder: str | Path, split: str) -> list[ClaimRecord]:
+    """ANS-style sentence pairs (`stance/{split}.csv`: s1, s2, stance) as one-sentence documents;
+    its `other` label is read as unrelated."""
+    import csv
+
+    path = Path(folder) / "stance" / f"{split}.csv"
+    records = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for index, row in enumerate(csv.DictReader(fh)):
+            label = {"other": "unrelated"}.get(row["stance"].strip(), row["stance"].strip())
+            if label in LABELS:
+                records.append(ClaimRecord(f"{split}-{index}", row["s1"], "", [Pair([row["s2"]], label, [])]))
+    return records
+
+
+def evaluate_folder(data: str | Path, shipped: bool = False, embedder=None) -> dict:
+    """Grouped cross-validation (or the shipped model) on a Baly-format folder, or train -> dev on an
+    ANS-format folder (`stance/train.csv`, `stance/dev.csv`)."""
+    from tabayyun.stance import load_stance_model
+
+    if (Path(data) / "stance" / "dev.csv").exists():
+        dev = read_pair_corpus(data, "dev")
+        model = load_stance_model() if shipped else train_stance(read_pair_corpus(data, "train"), embedder)
+        report = evaluate_model(model, dev, embedder if model.uses_similarity else None)
+        report["protocol"] = f"{'shipped model' if shipped else 'trained on stance/train.csv'}, scored on stance/dev.csv"
+        return report
+    records = read_claims(data)
+    if shipped:
+        model = load_stance_model()
+        report = evaluate_model(model, records, embedder if model.uses_similarity else None)
+        report["protocol"] = f"shipped model on all {len(records)} claims"
+        return report
+    folds = read_folds(data, records)
+    report = cross_validate(records, folds, embedder)
+    report["protocol"] = f"{len(set(folds.values()))}-fold cross-validation grouped by claim, {len(records)} claims"
+    return report
+
+
+def evaluate_verdicts(data: str | Path, shipped: bool = False) -> dict:
+    """Verdicts from the stances of each claim's articles against the corpus' true/false labels: a
+    verdict of `true` counts as true, any other (false, mixed, unverified) as not shown true."""
+    from tabayyun.stance import load_stance_model
+    from tabayyun.verdict import Assessment, aggregate
+
+    records = [r for r in read_claims(data) if r.fact in ("true", "false")]
+    if shipped:
+        model = load_stance_model()
+        by_claim = {r.id: _predict(model, [r], None) for r in records}
+    else:
+        by_claim, _ = cv_predictions(records, read_folds(data, records))
+    gold, guess = [], []
+    for record in records:
+        assessments = [Assessment(_documents(pair, i), result) for i, (pair, result) in enumerate(by_claim[record.id])]
+        verdict = aggregate(assessments)
+        gold.append(0 if record.fact == "true" else 1)
+        guess.append(0 if verdict.label == "true" else 1)
+    report = classification_report(gold, guess, ("true", "false"))
+    report["protocol"] = ("shipped model" if shipped else "cross-validation grouped by claim") + \
+        f", {len(records)} claims; verdict true vs anything else"
+    return report
