@@ -62,8 +62,7 @@ def verify(claim: str, documents: list[Document], as_of: str | None = None,
            reliability: dict[str, float] | None = None, embedder=None) -> Verdict:
     """The verdict on a claim from these documents (stances decided here), as of a date if given."""
     model = load_stance_model()
-    return aggregate(assess(claim, documents, reliability, model, embedder if model.uses_similarity else None),
-                     as_of)
+    return aggregate(assess(claim, documents, reliability, model, embedder), as_of)
 
 
 def check(storage, claim: str, as_of: str | None = None, top: int = DEFAULT_TOP,
@@ -76,7 +75,7 @@ def check(storage, claim: str, as_of: str | None = None, top: int = DEFAULT_TOP,
         documents = [d for d in documents if d.published and d.published[:10] <= as_of][:top]
     model = model or load_stance_model()
     items = assess(claim, documents, storage.reliabilities(), model,
-                   embedder if embedder.enabled and model.uses_similarity else None)
+                   embedder if embedder.enabled else None)
     verdict = aggregate(items, as_of)
     order = {"agree": 0, "disagree": 1, "discuss": 2, "unrelated": 3}
     items.sort(key=lambda a: (order[a.stance.label], -max(a.stance.scores.values())))

@@ -126,7 +126,7 @@ def _training_embedder(cache: Optional[str], embeddings: bool):
     path.parent.mkdir(parents=True, exist_ok=True)
     embedder = Embedder(open_storage(str(path)))
     if not embedder.enabled:
-        err.print(_text(f"note: {embedder.reason}; training without similarity features"))
+        err.print(_text(f"note: {embedder.reason}; lexical features only"))
         return None
     return embedder
 
@@ -135,7 +135,8 @@ def train_stance_command(
     data: str = DataOption,
     extra: Optional[str] = typer.Option(None, help="ANS corpus folder: its pairs train the sentence model."),
     out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the model (default: the package)."),
-    embeddings: bool = typer.Option(False, help="Add embedding similarity features (slow: embeds sentences)."),
+    embeddings: bool = typer.Option(True, help="Also train the sentence-pair model on e5 embeddings (embeds the"
+                                            " best sentences of every document once; cached)."),
     cache: Optional[str] = typer.Option(None, help="Embedding cache file (default ~/.cache/tabayyun/embeddings.db)."),
 ) -> None:
     """Train the stance model on every claim in DATA and write it with its model card."""
@@ -148,7 +149,7 @@ def train_stance_command(
 def eval_stance_command(
     data: str = DataOption,
     shipped: bool = typer.Option(False, help="Evaluate the shipped model on every claim; train nothing."),
-    embeddings: bool = typer.Option(False, help="Use embedding similarity (if the model was trained with it)."),
+    embeddings: bool = typer.Option(True, help="Use the sentence-pair model on e5 embeddings (off: lexical only)."),
     cache: Optional[str] = typer.Option(None, help="Embedding cache file."),
     fmt: str = FormatOption,
 ) -> None:
@@ -165,12 +166,14 @@ def eval_stance_command(
 def eval_verdict_command(
     data: str = DataOption,
     shipped: bool = typer.Option(False, help="Evaluate the shipped models on every claim; train nothing."),
+    embeddings: bool = typer.Option(True, help="Use the sentence-pair model on e5 embeddings (off: lexical only)."),
+    cache: Optional[str] = typer.Option(None, help="Embedding cache file."),
     fmt: str = FormatOption,
 ) -> None:
     """Claim-veracity accuracy and macro-F1 against the corpus' true/false labels."""
     from tabayyun.train.stance import evaluate_verdicts
 
-    result = evaluate_verdicts(data, shipped=shipped)
+    result = evaluate_verdicts(data, shipped=shipped, embedder=_training_embedder(cache, embeddings))
     if fmt == "json":
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return

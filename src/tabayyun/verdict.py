@@ -2,8 +2,9 @@
 
 Each document's agree and disagree probabilities count with its outlet's reliability. Copies count
 once: documents whose text is mostly the same (word 5-gram overlap), or that rest on the same credited
-agency, form one independent source whose weight is the best of its members'. `as_of` keeps only what
-was published by then (undated documents are then left out, and the explanation says so).
+agency, form one independent source whose weight is the best of its members'. Documents judged
+unrelated do not count. `as_of` keeps only what was published by then (undated documents are then
+left out, and the explanation says so).
 """
 
 from __future__ import annotations
@@ -117,8 +118,11 @@ def aggregate(assessments: list[Assessment], as_of: str | None = None) -> Verdic
         assessments = kept
     independent_sources(assessments)
     groups: dict[str, list[Assessment]] = {}
+    # Documents judged unrelated say nothing about the claim: their small agree and disagree
+    # probabilities, summed over many retrieved pages, would otherwise drown the real evidence.
     for item in assessments:
-        groups.setdefault(item.source_key, []).append(item)
+        if item.stance.label != "unrelated":
+            groups.setdefault(item.source_key, []).append(item)
     support = refute = 0.0
     counts = {"agree": 0, "disagree": 0, "discuss": 0}
     for members in groups.values():
@@ -153,10 +157,14 @@ def decide(support: float, refute: float) -> tuple[str, float]:
 
 def _explain(label: str, counts: dict[str, int], groups: int, documents: int, dated_out: int,
              as_of: str | None) -> str:
-    parts = [f"{label}: of {documents} documents ({groups} independent sources), "
-             f"{counts['agree']} sources agree, {counts['disagree']} disagree, {counts['discuss']} only discuss it"]
+    parts = [f"{label}: {_count(documents, 'document')} from {_count(groups, 'independent source')}; "
+             f"{counts['agree']} agree, {counts['disagree']} disagree, {counts['discuss']} only discuss it"]
     if as_of:
         parts.append(f"as of {as_of}")
     if dated_out:
-        parts.append(f"{dated_out} undated documents left out")
+        parts.append(f"{_count(dated_out, 'undated document')} left out")
     return "; ".join(parts) + "."
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

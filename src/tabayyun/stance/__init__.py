@@ -1,8 +1,9 @@
 """Stance of a document towards a claim: agree / disagree / discuss / unrelated, with the rationale.
 
 `stance(claim, document)` scores every sentence of the cleaned article (and its title) against the
-claim, embeds the most relevant few when embeddings are on, and lets the shipped model
-(`models/stance/`, trained by `tabayyun train stance`) weigh the document's features. The rationale is
+claim; when an embedder is given and the model has its sentence-pair part, the few sentences most
+about the claim are embedded and judged against it (`pairs.py`); the shipped model (`models/stance/`,
+trained by `tabayyun train stance`) weighs the document's features. The rationale is
 the sentences that carried the decision, each with its paragraph (-1 for the title), offsets and score.
 """
 
@@ -21,10 +22,10 @@ from tabayyun.stance.features import (
     view_units,
 )
 from tabayyun.stance.model import LinearModel, load_json
+from tabayyun.stance.pairs import PAIR_FEATURES, PAIR_LABELS, embed_candidates, pair_document_features
 
 LABELS = ("agree", "disagree", "discuss", "unrelated")
 MODEL_RESOURCE = "models/stance/model.json.gz"
-EMBEDDED_CANDIDATES = 5
 _RATIONALE_MAX = 3
 _SIGNAL_COLUMNS = [SENTENCE_FEATURES.index(n) for n in ("deny", "false", "negation_flip", "opposite")]
 
@@ -52,23 +53,35 @@ class StanceResult:
 
 @dataclass
 class StanceModel:
+    """The document classifier on lexical features; with embeddings, the sentence-pair model and a
+    second document classifier that also reads the pair model's verdicts on the best sentences."""
+
     idf: Idf
     classifier: LinearModel
-    uses_similarity: bool
-    meta: dict
+    pairs: LinearModel | None = None
+    classifier_pairs: LinearModel | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def uses_embeddings(self) -> bool:
+        return self.pairs is not None and self.classifier_pairs is not None
 
     def to_dict(self) -> dict:
+        optional = {name: getattr(self, name).to_dict() for name in ("pairs", "classifier_pairs")
+                    if getattr(self, name) is not None}
         return {"idf": {"weights": self.idf.weights, "default": self.idf.default},
-                "classifier": self.classifier.to_dict(), "uses_similarity": self.uses_similarity,
-                "meta": self.meta}
+                "classifier": self.classifier.to_dict(), **optional, "meta": self.meta}
 
     @classmethod
     def from_dict(cls, data: dict) -> StanceModel:
         classifier = LinearModel.from_dict(data["classifier"])
-        if tuple(classifier.features) != DOCUMENT_FEATURES or tuple(classifier.labels) != LABELS:
+        pairs = LinearModel.from_dict(data["pairs"]) if "pairs" in data else None
+        with_pairs = LinearModel.from_dict(data["classifier_pairs"]) if "classifier_pairs" in data else None
+        if (tuple(classifier.features) != DOCUMENT_FEATURES or tuple(classifier.labels) != LABELS
+                or (pairs is not None and tuple(pairs.features) != PAIR_FEATURES)):
             raise ValueError("stance model features do not match this version of tabayyun: retrain it")
-        return cls(Idf(data["idf"]["weights"], data["idf"]["default"]), classifier,
-                   bool(data["uses_similarity"]), data.get("meta", {}))
+        return cls(Idf(data["idf"]["weights"], data["idf"]["default"]), classifier, pairs, with_pairs,
+                   data.get("meta", {}))
 
 
 @lru_cache(maxsize=4)
@@ -78,39 +91,51 @@ def load_stance_model(path: str | None = None) -> StanceModel:
     return StanceModel.from_dict(load_json(source))
 
 
-def similarities(claim: Claim, views: list[UnitView], rows: np.ndarray, embedder) -> np.ndarray | None:
-    """Cosine of the claim with the EMBEDDED_CANDIDATES most relevant sentences; zero for the others."""
-    if embedder is None or not len(views):
-        return None
-    order = np.argsort(-relevance(rows), kind="stable")[:EMBEDDED_CANDIDATES]
-    vectors = embedder.passages([views[i].unit.text[:300] for i in order])
-    query = embedder.passages([claim.text])[0]
+@dataclass
+class DocumentVector:
+    """Everything the classifier saw for one document, kept for the rationale and the evidence."""
+
+    rows: np.ndarray
+    vector: np.ndarray
+    classifier: LinearModel
+    candidates: np.ndarray | None = None
+    pair_probabilities: np.ndarray | None = None
+
+
+def document_vector(claim: Claim, views: list[UnitView], model: StanceModel, embedder=None) -> DocumentVector:
+    rows, vector = featurize(claim, views)
+    if embedder is None or model.pairs is None or not views:
+        return DocumentVector(rows, vector, model.classifier)
+    order, claim_vector, vectors = embed_candidates(claim, views, rows, embedder)
     sims = np.zeros(len(views), dtype=np.float32)
-    sims[order] = vectors @ query
-    return sims
+    sims[order] = vectors @ claim_vector
+    rows, vector = featurize(claim, views, sims)
+    extra, probs = pair_document_features(claim, views, rows, model.pairs, order, claim_vector, vectors)
+    return DocumentVector(rows, np.concatenate([vector, extra]), model.classifier_pairs, order, probs)
 
 
 def classify_views(claim: Claim, views: list[UnitView], model: StanceModel, embedder=None) -> StanceResult:
-    rows, vector = featurize(claim, views)
-    if model.uses_similarity:
-        sims = similarities(claim, views, rows, embedder)
-        if sims is not None:
-            rows, vector = featurize(claim, views, sims)
-    probs = model.classifier.probabilities(vector)[0]
+    seen = document_vector(claim, views, model, embedder)
+    probs = seen.classifier.probabilities(seen.vector)[0]
     label = LABELS[int(np.argmax(probs))]
-    contributions = model.classifier.contributions(vector, label)
+    contributions = seen.classifier.contributions(seen.vector, label)
     evidence = dict(sorted(contributions.items(), key=lambda kv: -kv[1])[:4])
     return StanceResult(label, {lab: round(float(p), 4) for lab, p in zip(LABELS, probs)},
-                        rationale_of(views, rows, label), evidence)
+                        rationale_of(views, seen, label), evidence)
 
 
-def rationale_of(views: list[UnitView], rows: np.ndarray, label: str) -> list[RationaleSentence]:
-    """The sentences most about the claim; for a disagreement, those that also deny or contradict it."""
+def rationale_of(views: list[UnitView], seen: DocumentVector, label: str) -> list[RationaleSentence]:
+    """The sentences most about the claim; for a disagreement, those that also deny or contradict it;
+    with the pair model, those it judged to agree (or disagree) with the claim rank higher."""
     if label == "unrelated" or not len(views):
         return []
+    rows = seen.rows
     score = relevance(rows)
     if label == "disagree":
         score = score * (1 + 0.5 * rows[:, _SIGNAL_COLUMNS].max(axis=1))
+    if seen.pair_probabilities is not None and label in ("agree", "disagree"):
+        column = PAIR_LABELS.index(label)
+        score[seen.candidates] *= 1 + seen.pair_probabilities[:, column]
     best = float(score.max())
     ranked = np.argsort(-score, kind="stable")
     # The best sentence always shows (a decision has a reason); more only when nearly as good.
@@ -129,7 +154,8 @@ def stance(claim: str, document: Document | str, model: StanceModel | None = Non
         units = units_of(document.paragraphs, document.title)
     else:
         units = units_of(document.split("\n"))
-    return classify_views(claim_view(claim, model.idf), view_units(units), model, embedder)
+    return classify_views(claim_view(claim, model.idf), view_units(units), model,
+                          embedder if embedder is not None and getattr(embedder, "enabled", True) else None)
 
 
 __all__ = ["LABELS", "RationaleSentence", "StanceModel", "StanceResult", "load_stance_model", "stance"]

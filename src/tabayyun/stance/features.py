@@ -16,7 +16,7 @@ from importlib import resources
 
 import numpy as np
 
-from tabayyun.arabic import light_stem, normalize_for_match, split_sentences, tokenize
+from tabayyun.arabic import light_stem, normalize_for_match, split_sentences
 
 SENTENCE_FEATURES = (
     "coverage", "coverage_plain", "bigrams", "density", "similarity",

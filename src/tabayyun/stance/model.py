@@ -52,14 +52,18 @@ class LinearModel:
 
 def fit_linear(rows: np.ndarray, targets: np.ndarray, labels: list[str], features: list[str],
                l2: float = 1e-2, epochs: int = 600, rate: float = 0.05,
-               sample_weight: np.ndarray | None = None, balance: float = 0.75) -> LinearModel:
+               sample_weight: np.ndarray | None = None, balance: float = 0.75,
+               unscaled: np.ndarray | None = None) -> LinearModel:
     """Fit on rows (n x features) and integer targets. Each class is weighted by (n / (k * count)) **
     `balance`: 1 is fully balanced, 0 leaves the frequencies alone; in between keeps rare labels
-    (disagree) visible without flooding the majority with false alarms."""
+    (disagree) visible without flooding the majority with false alarms. Columns flagged in `unscaled`
+    (sparse 0/1 indicators) are left as they are: standardising a rare indicator would blow it up."""
     rows = np.asarray(rows, dtype=np.float64)
     mean = rows.mean(axis=0)
     scale = rows.std(axis=0)
     scale[scale < 1e-6] = 1.0
+    if unscaled is not None:
+        mean[unscaled], scale[unscaled] = 0.0, 1.0
     x = (rows - mean) / scale
     n, k = len(rows), len(labels)
     onehot = np.eye(k)[targets]

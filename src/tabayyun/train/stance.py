@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tabayyun.stance import LABELS, StanceModel, StanceResult, classify_views, similarities
-from tabayyun.stance.features import (
-    DOCUMENT_FEATURES, Idf, UnitView, claim_view, featurize, units_of, view_units,
+from tabayyun.stance import LABELS, StanceModel, StanceResult, classify_views, document_vector
+from tabayyun.stance.features import DOCUMENT_FEATURES, Idf, UnitView, claim_view, featurize, units_of, view_units
+from tabayyun.stance.model import LinearModel, fit_linear
+from tabayyun.stance.pairs import (
+    PAIR_DOCUMENT_FEATURES, PAIR_FEATURES, PAIR_LABELS, embed_candidates, pair_row,
 )
-from tabayyun.stance.model import fit_linear
 
 DEFAULT_FOLDS = 5
 
@@ -88,25 +89,65 @@ def fit_idf(records: list[ClaimRecord]) -> Idf:
     return Idf.fit([set().union(*(v.content for v in p.views)) for r in records for p in r.pairs])
 
 
-def pair_vectors(records: list[ClaimRecord], idf: Idf, embedder=None) -> tuple[np.ndarray, np.ndarray]:
+def pair_vectors(records: list[ClaimRecord], model: StanceModel, embedder=None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Document vectors as `model` would see them (with its pair part when there is an embedder)."""
+    rows, targets = [], []
+    for record in records:
+        claim = claim_view(record.claim, model.idf)
+        for pair in record.pairs:
+            rows.append(document_vector(claim, pair.views, model, embedder).vector)
+            targets.append(LABELS.index(pair.stance))
+    return np.array(rows, dtype=np.float32), np.array(targets, dtype=int)
+
+
+def sentence_pairs(records: list[ClaimRecord], idf: Idf, embedder) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows of the pair model. A one-sentence document (ANS) is one pair with its label
+    (`unrelated` read as other); in a longer one, the candidate sentences inside the rationale lines
+    of an agreeing or disagreeing document take its label, and those of an unrelated document are
+    other; discussing documents are left out (their sentences may go either way)."""
     rows, targets = [], []
     for record in records:
         claim = claim_view(record.claim, idf)
         for pair in record.pairs:
-            sentence_rows, vector = featurize(claim, pair.views)
-            sims = similarities(claim, pair.views, sentence_rows, embedder)
-            if sims is not None:
-                _, vector = featurize(claim, pair.views, sims)
-            rows.append(vector)
-            targets.append(LABELS.index(pair.stance))
-    return np.array(rows).reshape(-1, len(DOCUMENT_FEATURES)), np.array(targets, dtype=int)
+            if pair.stance == "discuss" or not pair.views:
+                continue
+            sentence_rows, _ = featurize(claim, pair.views)
+            order, claim_vector, vectors = embed_candidates(claim, pair.views, sentence_rows, embedder)
+            single = len(pair.lines) == 1
+            for index, vector in zip(order, vectors):
+                if pair.stance == "unrelated":
+                    label = "other"
+                elif single or pair.views[index].unit.paragraph in pair.rationale:
+                    label = pair.stance
+                else:
+                    continue
+                rows.append(pair_row(claim, pair.views[index], claim_vector, vector))
+                targets.append(PAIR_LABELS.index(label))
+    return np.array(rows, dtype=np.float32).reshape(-1, len(PAIR_FEATURES)), np.array(targets, dtype=int)
 
 
-def train_stance(records: list[ClaimRecord], embedder=None, meta: dict | None = None) -> StanceModel:
+def train_pairs(records: list[ClaimRecord], idf: Idf, embedder) -> LinearModel:
+    rows, targets = sentence_pairs(records, idf, embedder)
+    unscaled = np.array([name.startswith("substitution_") for name in PAIR_FEATURES])
+    return fit_linear(rows, targets, list(PAIR_LABELS), list(PAIR_FEATURES), l2=0.03, epochs=1000, balance=1.0,
+                      unscaled=unscaled)
+
+
+def train_stance(records: list[ClaimRecord], embedder=None, meta: dict | None = None,
+                 pair_records: list[ClaimRecord] | None = None) -> StanceModel:
+    """The lexical document classifier; with an embedder, also the pair model (on `records` and
+    `pair_records`) and the document classifier that reads it."""
     idf = fit_idf(records)
-    rows, targets = pair_vectors(records, idf, embedder)
-    classifier = fit_linear(rows, targets, list(LABELS), list(DOCUMENT_FEATURES))
-    return StanceModel(idf, classifier, embedder is not None, {**(meta or {}), "pairs": len(targets)})
+    model = StanceModel(idf, fit_linear(*pair_vectors(records, StanceModel(idf, None)), list(LABELS),
+                                        list(DOCUMENT_FEATURES)), meta={**(meta or {})})
+    if embedder is not None:
+        model.pairs = train_pairs(records + (pair_records or []), idf, embedder)
+        rows, targets = pair_vectors(records, model, embedder)
+        model.classifier_pairs = fit_linear(rows, targets, list(LABELS),
+                                            list(DOCUMENT_FEATURES + PAIR_DOCUMENT_FEATURES))
+    model.meta["pairs"] = sum(len(r.pairs) for r in records)
+    return model
 
 
 def _predict(model: StanceModel, records: list[ClaimRecord], embedder) -> list[tuple[Pair, StanceResult]]:
@@ -205,15 +246,15 @@ def train_and_save(data: str | Path, out: str | Path | None = None, extra: str |
     from tabayyun.stance.model import save_json
 
     records = read_claims(data)
-    if extra:
-        records += read_pair_corpus(extra, "train")
     started = time.perf_counter()
-    model = train_stance(records, embedder, meta={"data": Path(data).name, "extra": Path(extra).name if extra else None})
+    pair_records = read_pair_corpus(extra, "train") if extra else []
+    model = train_stance(records, embedder, meta={"data": Path(data).name, "extra": Path(extra).name if extra else None},
+                         pair_records=pair_records)
     target = Path(out) if out else Path(str(resources.files("tabayyun").joinpath(MODEL_RESOURCE)))
     save_json(model.to_dict(), target)
     return {"model": str(target), "bytes": target.stat().st_size, "claims": len(records),
             "pairs": model.meta["pairs"], "seconds": round(time.perf_counter() - started, 1),
-            "uses_similarity": model.uses_similarity}
+            "uses_embeddings": model.uses_embeddings}
 
 
 def read_pair_corpus(folder: str | Path, split: str) -> list[ClaimRecord]:
@@ -239,13 +280,13 @@ def evaluate_folder(data: str | Path, shipped: bool = False, embedder=None) -> d
     if (Path(data) / "stance" / "dev.csv").exists():
         dev = read_pair_corpus(data, "dev")
         model = load_stance_model() if shipped else train_stance(read_pair_corpus(data, "train"), embedder)
-        report = evaluate_model(model, dev, embedder if model.uses_similarity else None)
+        report = evaluate_model(model, dev, embedder)
         report["protocol"] = f"{'shipped model' if shipped else 'trained on stance/train.csv'}, scored on stance/dev.csv"
         return report
     records = read_claims(data)
     if shipped:
         model = load_stance_model()
-        report = evaluate_model(model, records, embedder if model.uses_similarity else None)
+        report = evaluate_model(model, records, embedder)
         report["protocol"] = f"shipped model on all {len(records)} claims"
         return report
     folds = read_folds(data, records)
@@ -254,7 +295,7 @@ def evaluate_folder(data: str | Path, shipped: bool = False, embedder=None) -> d
     return report
 
 
-def evaluate_verdicts(data: str | Path, shipped: bool = False) -> dict:
+def evaluate_verdicts(data: str | Path, shipped: bool = False, embedder=None) -> dict:
     """Verdicts from the stances of each claim's articles against the corpus' true/false labels: a
     verdict of `true` counts as true, any other (false, mixed, unverified) as not shown true."""
     from tabayyun.stance import load_stance_model
@@ -263,9 +304,9 @@ def evaluate_verdicts(data: str | Path, shipped: bool = False) -> dict:
     records = [r for r in read_claims(data) if r.fact in ("true", "false")]
     if shipped:
         model = load_stance_model()
-        by_claim = {r.id: _predict(model, [r], None) for r in records}
+        by_claim = {r.id: _predict(model, [r], embedder) for r in records}
     else:
-        by_claim, _ = cv_predictions(records, read_folds(data, records))
+        by_claim, _ = cv_predictions(records, read_folds(data, records), embedder)
     gold, guess = [], []
     for record in records:
         assessments = [Assessment(_documents(pair, i), result) for i, (pair, result) in enumerate(by_claim[record.id])]
