@@ -211,7 +211,8 @@ def test_the_sentence_pair_part_trains_saves_and_decides(tmp_path):
 
     records = read_claims(write_corpus(tmp_path / "corpus"))
     embedder = BagOfStemsEmbedder()
-    model = train_stance(records, embedder)
+    assert not train_stance(records, embedder).uses_embeddings  # no sentence pairs to learn from
+    model = train_stance(records, embedder, pair_records=records)
     assert model.uses_embeddings and embedder.calls > 0
     save_json(model.to_dict(), tmp_path / "m.json.gz")
     loaded = StanceModel.from_dict(load_json(tmp_path / "m.json.gz"))

@@ -149,6 +149,7 @@ def train_stance_command(
 def eval_stance_command(
     data: str = DataOption,
     shipped: bool = typer.Option(False, help="Evaluate the shipped model on every claim; train nothing."),
+    extra: Optional[str] = typer.Option(None, help="ANS corpus folder: the pair model of each fold learns from it."),
     embeddings: bool = typer.Option(True, help="Use the sentence-pair model on e5 embeddings (off: lexical only)."),
     cache: Optional[str] = typer.Option(None, help="Embedding cache file."),
     fmt: str = FormatOption,
@@ -156,7 +157,7 @@ def eval_stance_command(
     """Accuracy, macro-F1, per-class F1, confusion, rationale P/R and pairs/s (CV grouped by claim)."""
     from tabayyun.train.stance import evaluate_folder
 
-    result = evaluate_folder(data, shipped=shipped, embedder=_training_embedder(cache, embeddings))
+    result = evaluate_folder(data, shipped=shipped, embedder=_training_embedder(cache, embeddings), extra=extra)
     if fmt == "json":
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return

@@ -80,7 +80,8 @@ class StanceModel:
         if (tuple(classifier.features) != DOCUMENT_FEATURES or tuple(classifier.labels) != LABELS
                 or (pairs is not None and tuple(pairs.features) != PAIR_FEATURES)):
             raise ValueError("stance model features do not match this version of tabayyun: retrain it")
-        return cls(Idf(data["idf"]["weights"], data["idf"]["default"]), classifier, pairs, with_pairs,
+        idf = Idf({int(bucket): weight for bucket, weight in data["idf"]["weights"].items()}, data["idf"]["default"])
+        return cls(idf, classifier, pairs, with_pairs,
                    data.get("meta", {}))
 
 

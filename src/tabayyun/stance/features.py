@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -65,23 +66,32 @@ def lexicon() -> Lexicon:
 
 @dataclass
 class Idf:
-    """Inverse document frequency of light stems, learnt from the training corpus."""
+    """Inverse document frequency of light stems, learnt from the training corpus. Stems are hashed
+    into IDF_BUCKETS buckets, so the shipped model holds numbers, not the corpus' vocabulary (a rare
+    collision only blurs two words' weights)."""
 
-    weights: dict[str, float]
+    weights: dict[int, float]
     default: float
 
     def __call__(self, stem: str) -> float:
-        return self.weights.get(stem, self.default)
+        return self.weights.get(_bucket(stem), self.default)
 
     @classmethod
     def fit(cls, documents: list[set[str]], min_df: int = 2) -> Idf:
-        counts: dict[str, int] = {}
+        counts: dict[int, int] = {}
         for stems in documents:
-            for stem in stems:
-                counts[stem] = counts.get(stem, 0) + 1
+            for bucket in {_bucket(stem) for stem in stems}:
+                counts[bucket] = counts.get(bucket, 0) + 1
         n = len(documents) + 1
-        weights = {s: round(math.log(n / (c + 1)) + 1, 3) for s, c in counts.items() if c >= min_df}
+        weights = {b: round(math.log(n / (c + 1)) + 1, 3) for b, c in counts.items() if c >= min_df}
         return cls(weights, round(math.log(n) + 1, 3))
+
+
+IDF_BUCKETS = 1 << 18
+
+
+def _bucket(stem: str) -> int:
+    return zlib.crc32(stem.encode("utf-8")) % IDF_BUCKETS
 
 
 def stems_of(text: str) -> list[str]:

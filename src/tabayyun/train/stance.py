@@ -136,13 +136,17 @@ def train_pairs(records: list[ClaimRecord], idf: Idf, embedder) -> LinearModel:
 
 def train_stance(records: list[ClaimRecord], embedder=None, meta: dict | None = None,
                  pair_records: list[ClaimRecord] | None = None) -> StanceModel:
-    """The lexical document classifier; with an embedder, also the pair model (on `records` and
-    `pair_records`) and the document classifier that reads it."""
+    """The lexical document classifier; with an embedder and sentence pairs (`pair_records`, e.g. the
+    ANS corpus), also the pair model and the document classifier that reads it.
+
+    The pair model never learns from `records`: the document classifier is fitted on what the pair
+    model says about those documents, and a pair model that had seen their rationale lines would look
+    more certain on them than it ever is on new pages."""
     idf = fit_idf(records)
     model = StanceModel(idf, fit_linear(*pair_vectors(records, StanceModel(idf, None)), list(LABELS),
                                         list(DOCUMENT_FEATURES)), meta={**(meta or {})})
-    if embedder is not None:
-        model.pairs = train_pairs(records + (pair_records or []), idf, embedder)
+    if embedder is not None and pair_records:
+        model.pairs = train_pairs(pair_records, idf, embedder)
         rows, targets = pair_vectors(records, model, embedder)
         model.classifier_pairs = fit_linear(rows, targets, list(LABELS),
                                             list(DOCUMENT_FEATURES + PAIR_DOCUMENT_FEATURES))
@@ -159,7 +163,8 @@ def _predict(model: StanceModel, records: list[ClaimRecord], embedder) -> list[t
     return out
 
 
-def cv_predictions(records: list[ClaimRecord], folds: dict[str, int], embedder=None
+def cv_predictions(records: list[ClaimRecord], folds: dict[str, int], embedder=None,
+                   pair_records: list[ClaimRecord] | None = None
                    ) -> tuple[dict[str, list[tuple[Pair, StanceResult]]], float]:
     """Per claim id, each pair with the stance from a model that never saw that claim; and the seconds
     spent predicting."""
@@ -170,7 +175,7 @@ def cv_predictions(records: list[ClaimRecord], folds: dict[str, int], embedder=N
         test = [r for r in records if folds[r.id] == fold]
         if not train or not test:
             continue
-        model = train_stance(train, embedder)
+        model = train_stance(train, embedder, pair_records=pair_records)
         start = time.perf_counter()
         for record in test:
             by_claim[record.id] = _predict(model, [record], embedder)
@@ -178,8 +183,9 @@ def cv_predictions(records: list[ClaimRecord], folds: dict[str, int], embedder=N
     return by_claim, seconds
 
 
-def cross_validate(records: list[ClaimRecord], folds: dict[str, int], embedder=None) -> dict:
-    by_claim, seconds = cv_predictions(records, folds, embedder)
+def cross_validate(records: list[ClaimRecord], folds: dict[str, int], embedder=None,
+                   pair_records: list[ClaimRecord] | None = None) -> dict:
+    by_claim, seconds = cv_predictions(records, folds, embedder, pair_records)
     return stance_report([p for pairs in by_claim.values() for p in pairs], seconds)
 
 
@@ -272,17 +278,15 @@ def read_pair_corpus(folder: str | Path, split: str) -> list[ClaimRecord]:
     return records
 
 
-def evaluate_folder(data: str | Path, shipped: bool = False, embedder=None) -> dict:
-    """Grouped cross-validation (or the shipped model) on a Baly-format folder, or train -> dev on an
-    ANS-format folder (`stance/train.csv`, `stance/dev.csv`)."""
+def evaluate_folder(data: str | Path, shipped: bool = False, embedder=None, extra: str | Path | None = None
+                    ) -> dict:
+    """Grouped cross-validation (or the shipped model) on a Baly-format folder (`extra`: the sentence
+    pairs the pair model learns from), or train -> dev on an ANS-format folder (`stance/train.csv`,
+    `stance/dev.csv`), where a one-sentence document's stance is the pair model's verdict on it."""
     from tabayyun.stance import load_stance_model
 
     if (Path(data) / "stance" / "dev.csv").exists():
-        dev = read_pair_corpus(data, "dev")
-        model = load_stance_model() if shipped else train_stance(read_pair_corpus(data, "train"), embedder)
-        report = evaluate_model(model, dev, embedder)
-        report["protocol"] = f"{'shipped model' if shipped else 'trained on stance/train.csv'}, scored on stance/dev.csv"
-        return report
+        return _evaluate_pair_corpus(data, shipped, embedder)
     records = read_claims(data)
     if shipped:
         model = load_stance_model()
@@ -290,9 +294,49 @@ def evaluate_folder(data: str | Path, shipped: bool = False, embedder=None) -> d
         report["protocol"] = f"shipped model on all {len(records)} claims"
         return report
     folds = read_folds(data, records)
-    report = cross_validate(records, folds, embedder)
-    report["protocol"] = f"{len(set(folds.values()))}-fold cross-validation grouped by claim, {len(records)} claims"
+    pair_records = read_pair_corpus(extra, "train") if extra else None
+    report = cross_validate(records, folds, embedder, pair_records)
+    report["protocol"] = (f"{len(set(folds.values()))}-fold cross-validation grouped by claim, {len(records)} claims"
+                          + (f", pair model from {Path(extra).name}" if pair_records and embedder else ""))
     return report
+
+
+def _evaluate_pair_corpus(data: str | Path, shipped: bool, embedder) -> dict:
+    from tabayyun.stance import load_stance_model
+
+    dev = read_pair_corpus(data, "dev")
+    if shipped:
+        model = load_stance_model()
+    else:
+        train = read_pair_corpus(data, "train")
+        model = StanceModel(fit_idf(train), None)
+        model.pairs = train_pairs(train, model.idf, embedder) if embedder is not None else None
+        if model.pairs is None:
+            model = train_stance(train)
+    where = "shipped model" if shipped else "trained on stance/train.csv"
+    start = time.perf_counter()
+    if model.pairs is None or embedder is None:
+        predictions = _predict(model, dev, None)
+        where += ", lexical document model (no embeddings)"
+    else:
+        predictions = [(r.pairs[0], pair_stance(model, r, embedder)) for r in dev]
+        where += ", sentence-pair model"
+    report = stance_report(predictions, time.perf_counter() - start)
+    report["protocol"] = f"{where}, scored on stance/dev.csv ({len(dev)} pairs; other = unrelated)"
+    return report
+
+
+def pair_stance(model: StanceModel, record: ClaimRecord, embedder) -> StanceResult:
+    """The pair model's verdict on a one-sentence document: its best candidate sentence decides."""
+    claim = claim_view(record.claim, model.idf)
+    views = record.pairs[0].views
+    if not views:
+        return StanceResult("unrelated", {label: float(label == "unrelated") for label in LABELS})
+    rows, _ = featurize(claim, views)
+    order, claim_vector, vectors = embed_candidates(claim, views, rows, embedder)
+    probs = model.pairs.probabilities(pair_row(claim, views[order[0]], claim_vector, vectors[0]))[0]
+    scores = {"agree": float(probs[0]), "disagree": float(probs[1]), "discuss": 0.0, "unrelated": float(probs[2])}
+    return StanceResult(max(scores, key=scores.get), {k: round(v, 4) for k, v in scores.items()})
 
 
 def evaluate_verdicts(data: str | Path, shipped: bool = False, embedder=None) -> dict:
