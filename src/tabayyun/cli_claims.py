@@ -167,6 +167,7 @@ def eval_stance_command(
 def eval_verdict_command(
     data: str = DataOption,
     shipped: bool = typer.Option(False, help="Evaluate the shipped models on every claim; train nothing."),
+    extra: Optional[str] = typer.Option(None, help="ANS corpus folder: the pair model of each fold learns from it."),
     embeddings: bool = typer.Option(True, help="Use the sentence-pair model on e5 embeddings (off: lexical only)."),
     cache: Optional[str] = typer.Option(None, help="Embedding cache file."),
     fmt: str = FormatOption,
@@ -174,7 +175,7 @@ def eval_verdict_command(
     """Claim-veracity accuracy and macro-F1 against the corpus' true/false labels."""
     from tabayyun.train.stance import evaluate_verdicts
 
-    result = evaluate_verdicts(data, shipped=shipped, embedder=_training_embedder(cache, embeddings))
+    result = evaluate_verdicts(data, shipped=shipped, embedder=_training_embedder(cache, embeddings), extra=extra)
     if fmt == "json":
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
         return

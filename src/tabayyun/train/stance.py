@@ -339,7 +339,8 @@ def pair_stance(model: StanceModel, record: ClaimRecord, embedder) -> StanceResu
     return StanceResult(max(scores, key=scores.get), {k: round(v, 4) for k, v in scores.items()})
 
 
-def evaluate_verdicts(data: str | Path, shipped: bool = False, embedder=None) -> dict:
+def evaluate_verdicts(data: str | Path, shipped: bool = False, embedder=None, extra: str | Path | None = None
+                      ) -> dict:
     """Verdicts from the stances of each claim's articles against the corpus' true/false labels: a
     verdict of `true` counts as true, any other (false, mixed, unverified) as not shown true."""
     from tabayyun.stance import load_stance_model
@@ -350,7 +351,8 @@ def evaluate_verdicts(data: str | Path, shipped: bool = False, embedder=None) ->
         model = load_stance_model()
         by_claim = {r.id: _predict(model, [r], embedder) for r in records}
     else:
-        by_claim, _ = cv_predictions(records, read_folds(data, records), embedder)
+        pair_records = read_pair_corpus(extra, "train") if extra else None
+        by_claim, _ = cv_predictions(records, read_folds(data, records), embedder, pair_records)
     gold, guess = [], []
     for record in records:
         assessments = [Assessment(_documents(pair, i), result) for i, (pair, result) in enumerate(by_claim[record.id])]
