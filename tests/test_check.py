@@ -131,7 +131,7 @@ def test_cli_check_json_and_text(cli, tmp_path, sample_dir):
     assert set(data["verdict"]) >= {"label", "confidence", "explanation"}
     first = data["documents"][0]
     assert set(first) >= {"id", "title", "outlet", "published", "stance", "scores", "rationale"}
-    assert set(first["rationale"][0]) == {"paragraph", "start", "end", "text", "score"}
+    assert set(first["rationale"][0]) == {"paragraph", "start", "end", "text", "score", "speaker", "cue_class"}
     assert {"date", "outlet", "stance", "gist"} <= set(data["timeline"][0])
     text = cli("check", CHOLERA, "--db", db, "--top", "5")
     assert text.returncode == 0 and "verdict:" in text.stdout and "timeline:" in text.stdout
@@ -165,6 +165,8 @@ def test_seed_pages(tmp_path):
         coalition = next(s for t, s in stances.items() if "التحالف الدولي يطرح" in (t or ""))
         assert pentagon.label == "disagree" and coalition.label == "disagree"
         assert any("نفى" in s.text for s in pentagon.rationale)
+        denial = next(s for s in pentagon.rationale if "نفى" in s.text)
+        assert denial.cue_class == "deny" and "إسبر" in denial.speaker
         assert any("عدم وجود أي خطط للانسحاب" in s.text for s in coalition.rationale)
         talks = ws.check("واشنطن تبلغ بغداد استعدادها لبدء محادثات لإنهاء مهمة التحالف الدولي في العراق",
                          embeddings=False)

@@ -70,7 +70,8 @@ def _print_check(result) -> None:
             out.print(_text(f"  {doc.title}"))
         for sentence in found.rationale:
             where = "title" if sentence.paragraph < 0 else f"¶{sentence.paragraph} {sentence.start}-{sentence.end}"
-            out.print(_text(f"  > ({where}, {sentence.score:.2f}) {sentence.text}"), soft_wrap=True)
+            who = f", {sentence.speaker} ({sentence.cue_class})" if sentence.speaker else ""
+            out.print(_text(f"  > ({where}, {sentence.score:.2f}{who}) {sentence.text}"), soft_wrap=True)
     if verdict.timeline:
         out.print(_text("\ntimeline:", style="bold"))
         for entry in verdict.timeline:

@@ -37,6 +37,8 @@ class RationaleSentence:
     end: int
     text: str
     score: float
+    speaker: str | None = None    # who says it, when the sentence holds a quote the article analysis found
+    cue_class: str | None = None  # how: assert, deny, confirm, report ...
 
 
 @dataclass
@@ -155,8 +157,24 @@ def stance(claim: str, document: Document | str, model: StanceModel | None = Non
         units = units_of(document.paragraphs, document.title)
     else:
         units = units_of(document.split("\n"))
-    return classify_views(claim_view(claim, model.idf), view_units(units), model,
-                          embedder if embedder is not None and getattr(embedder, "enabled", True) else None)
+    result = classify_views(claim_view(claim, model.idf), view_units(units), model,
+                            embedder if embedder is not None and getattr(embedder, "enabled", True) else None)
+    if isinstance(document, Document):
+        attribute(result.rationale, document)
+    return result
+
+
+def attribute(rationale: list[RationaleSentence], document: Document) -> None:
+    """Give each rationale sentence the speaker and cue class of the quote it holds (the first one
+    whose reporting verb lies inside the sentence, else the first that overlaps it)."""
+    for sentence in rationale:
+        overlapping = [q for q in document.quotes if q.paragraph == sentence.paragraph
+                       and q.start < sentence.end and q.end > sentence.start]
+        inside = [q for q in overlapping if q.cue_start is not None and sentence.start <= q.cue_start < sentence.end]
+        quote = (inside or overlapping or [None])[0]
+        if quote is not None:
+            sentence.speaker = quote.speaker_canonical or quote.speaker
+            sentence.cue_class = quote.cue_class
 
 
 __all__ = ["LABELS", "RationaleSentence", "StanceModel", "StanceResult", "load_stance_model", "stance"]
