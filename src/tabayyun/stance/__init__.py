@@ -143,7 +143,7 @@ def rationale_of(views: list[UnitView], seen: DocumentVector, label: str) -> lis
     ranked = np.argsort(-score, kind="stable")
     # The best sentence always shows (a decision has a reason); more only when nearly as good.
     chosen = [int(ranked[0])] if best > 0 else []
-    chosen += [int(i) for i in ranked[1:_RATIONALE_MAX] if score[i] >= max(0.3, 0.6 * best)]
+    chosen += [int(i) for i in ranked[1:_RATIONALE_MAX] if score[i] >= max(0.3, 0.75 * best)]
     units = [views[i].unit for i in sorted(chosen)]
     return [RationaleSentence(u.paragraph, u.start, u.end, u.text, round(float(score[i]), 3))
             for u, i in zip(units, sorted(chosen))]

@@ -102,9 +102,15 @@ _WORD = re.compile(r"[^\W_]+")
 _SIGNAL_KINDS = ("negation", "deny", "false", "hedge", "confirm")
 
 
+# A denial named after these is background, not the sentence's own claim: "خلافاً لنفي الوزارة",
+# "بعد أيام من نفي", "رغم نفيها" report that someone denied, usually to contradict it.
+_BACKGROUND = {light_stem(w) for w in ("خلافا", "رغم", "بعد", "عقب", "إثر", "اثر", "من", "متجاهلا")}
+
+
 def _signals(stems: list[str], normalized: str) -> tuple[bool, ...]:
     lex = lexicon()
-    kinds = {lex.words[s] for s in stems if s in lex.words}
+    kinds = {lex.words[s] for i, s in enumerate(stems) if s in lex.words
+             and not (lex.words[s] == "deny" and i and stems[i - 1] in _BACKGROUND)}
     padded = f" {normalized} "
     kinds.update(kind for phrase, kind in lex.phrases if phrase in padded)
     return tuple(kind in kinds for kind in _SIGNAL_KINDS)
