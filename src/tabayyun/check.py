@@ -72,11 +72,14 @@ def check(storage, claim: str, as_of: str | None = None, top: int = DEFAULT_TOP,
     found = search(storage, claim, k=top * 2 if as_of else top, embeddings=embedder)
     documents = [doc for doc in (storage.get(hit.doc_id) for hit in found.hits) if doc is not None]
     if as_of:
-        documents = [d for d in documents if d.published and d.published[:10] <= as_of][:top]
+        # Undated documents go on to the verdict, which leaves them out and says how many.
+        documents = [d for d in documents if not d.published or d.published[:10] <= as_of][:top]
     model = model or load_stance_model()
     items = assess(claim, documents, storage.reliabilities(), model,
                    embedder if embedder.enabled else None)
     verdict = aggregate(items, as_of)
+    if as_of:
+        items = [a for a in items if a.date]
     order = {"agree": 0, "disagree": 1, "discuss": 2, "unrelated": 3}
     items.sort(key=lambda a: (order[a.stance.label], -max(a.stance.scores.values())))
     retrieval = {"mode": found.mode, "note": found.note, "retrieved": len(found.hits),
