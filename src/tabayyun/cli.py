@@ -318,6 +318,38 @@ def _print_hit(rank: int, hit) -> None:
     out.print(snippet, soft_wrap=True)
 
 
+@app.command()
+def duplicates(db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
+    """Near-duplicate articles: groups of copies of one text (wire copies, re-scrapes), with each pair's
+    shingle Jaccard and containment."""
+    from tabayyun.connect.duplicates import duplicate_groups
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("--format must be text or json")
+    storage = _open_writable(db)
+    try:
+        storage.sign_missing()
+        groups = duplicate_groups(storage)
+        total = storage.count()
+    finally:
+        storage.close()
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"groups": groups}, ensure_ascii=False, indent=2) + "\n")
+        return
+    copies = sum(len(group["documents"]) for group in groups)
+    out.print(_text(f"{len(groups)} groups of near-duplicates ({copies} of {total} documents)", style="bold"))
+    for number, group in enumerate(groups, 1):
+        out.print(_text(f"\n── group {number}: {len(group['documents'])} documents", style="bold"))
+        for doc in group["documents"]:
+            line = _text(f"  {doc['id'][:12]}  {doc['published'] or '----------'}  ")
+            line.append(_safe(f"{(doc['outlet'] or '-')[:24]:<24}"), style="cyan")
+            line.append(_safe(f"  {doc['title'] or '-'}"))
+            out.print(line, soft_wrap=True)
+        for pair in group["pairs"]:
+            out.print(_text(f"    {pair['a'][:12]} ~ {pair['b'][:12]}  jaccard {pair['jaccard']:.2f}"
+                            f"  containment {pair['containment']:.2f}", style="dim"))
+
+
 train_app = typer.Typer(help="Train the models tabayyun ships.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate the shipped models.", no_args_is_help=True)
 app.add_typer(train_app, name="train")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from tabayyun.connect.duplicates import DuplicateFinder
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
 from tabayyun.sources.readers import ItemFailure, iter_items
@@ -31,6 +32,8 @@ class IngestReport:
     embedded: int = 0                 # documents whose lead (title, first paragraph) was embedded for search
     embed_seconds: float = 0.0        # time spent embedding them
     embed_note: str | None = None     # why leads were not embedded (switched off, unavailable, failed)
+    signed: int = 0                   # documents given a MinHash signature (near-duplicate detection)
+    duplicate_pairs: int = 0          # near-duplicate pairs found between new and stored documents
 
     @property
     def exit_code(self) -> int:
@@ -164,12 +167,18 @@ def ingest(
     pending_failures: list[tuple[str, str]] = []
     pending_sources: list[tuple[str, str]] = []
     embed_leads = _LeadEmbedding(storage, embed, report)
+    finder = DuplicateFinder(storage)
 
     def flush() -> None:
         stored = storage.add_documents(pending) if pending else []
         report.stored += sum(stored)
         report.duplicates += len(stored) - sum(stored)
-        embed_leads([doc for (doc, _), is_new in zip(pending, stored) if is_new],
+        new_docs = [doc for (doc, _), is_new in zip(pending, stored) if is_new]
+        if new_docs:
+            # Near-duplicates: the new documents are signed and compared with the stored signatures.
+            report.duplicate_pairs += len(finder.add([(doc.id, doc.paragraphs) for doc in new_docs]))
+            report.signed = finder.signed
+        embed_leads(new_docs,
                     [doc.id for (doc, _), is_new in zip(pending, stored) if not is_new]
                     + [doc_id for doc_id, _ in pending_sources])
         pending.clear()

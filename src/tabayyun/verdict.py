@@ -1,8 +1,8 @@
 """A claim's verdict from the stances of the documents about it: true, false, mixed or unverified.
 
 Each document's agree and disagree probabilities count with its outlet's reliability. Copies count
-once: documents whose text is mostly the same (word 5-gram overlap), or that rest on the same credited
-agency, form one independent source whose weight is the best of its members'. Documents judged
+once: documents sharing half their word 5-grams (`connect.duplicates`), or that rest on the same
+credited agency, form one independent source whose weight is the best of its members'. Documents judged
 unrelated do not count. `as_of` keeps only what was published by then (undated documents are then
 left out, and the explanation says so).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tabayyun.arabic import normalize_for_match
+from tabayyun.connect.duplicates import compare, shingles
 from tabayyun.model import Document
 from tabayyun.registry import lookup
 from tabayyun.stance import StanceResult
@@ -20,6 +20,8 @@ from tabayyun.stance import StanceResult
 DEFAULT_RELIABILITY = {"agency": 0.8, "outlet": 0.65, None: 0.5}
 MIN_EVIDENCE = 0.6   # summed weight of agreeing and disagreeing sources needed for any verdict
 CLEAR_SHARE = 0.7    # share of that weight one side needs for true or false
+# Containment of shingles: looser than a near-duplicate, since a rewrite resting on half of a wire
+# story is no new source.
 _COPY_OVERLAP = 0.5
 _GIST = 160
 
@@ -75,20 +77,14 @@ def default_reliability(outlet: str | None) -> float:
     return DEFAULT_RELIABILITY[known.kind if known else (None if not outlet else "outlet")]
 
 
-def _shingles(doc: Document) -> set[int]:
-    words = normalize_for_match(" ".join(doc.paragraphs)).split()
-    return {hash(tuple(words[i:i + 5])) for i in range(max(0, len(words) - 4))}
-
-
 def independent_sources(assessments: list[Assessment]) -> None:
     """Set each assessment's source_key: copies and reports resting on one credited agency share one."""
-    shingles = [_shingles(a.document) for a in assessments]
+    hashes = [shingles(a.document.paragraphs) for a in assessments]
     keys: list[str] = []
     for i, item in enumerate(assessments):
         key = f"doc:{item.document.id}"
         for j in range(i):
-            smaller = min(len(shingles[i]), len(shingles[j])) or 1
-            if len(shingles[i] & shingles[j]) / smaller >= _COPY_OVERLAP:
+            if compare(hashes[i], hashes[j])[1] >= _COPY_OVERLAP:
                 key = keys[j]
                 break
         else:

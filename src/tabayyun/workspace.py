@@ -44,6 +44,15 @@ class Workspace:
 
         return check(self.storage, claim, as_of=as_of, top=top, embeddings=embeddings)
 
+    def duplicates(self) -> list[dict]:
+        """Groups of near-duplicate documents (copies of one text), largest first: each
+        {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment}]};
+        documents not yet signed are signed first. See `tabayyun.connect.duplicates`."""
+        from tabayyun.connect.duplicates import duplicate_groups
+
+        self.storage.sign_missing()
+        return duplicate_groups(self.storage)
+
     def __len__(self) -> int:
         return self.storage.count()
 

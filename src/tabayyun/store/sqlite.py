@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from tabayyun.model import Document
+from tabayyun.store.duplicatestore import DuplicateStore
 from tabayyun.store.searchindex import SearchIndexStore
 
 SCHEMA_VERSION_PRAGMA = "user_version"
@@ -30,8 +31,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class SQLiteStorage(SearchIndexStore):
-    """Every SQL statement of the workspace lives here (and in the migrations; search's in `searchindex.py`)."""
+class SQLiteStorage(SearchIndexStore, DuplicateStore):
+    """Every SQL statement of the workspace lives here (and in the migrations; search's in `searchindex.py`,
+    near-duplicates' in `duplicatestore.py`)."""
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = str(path)
@@ -44,6 +46,7 @@ class SQLiteStorage(SearchIndexStore):
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.migrate()
             self.index_missing()
+            self.sign_missing()
         self.conn.execute("PRAGMA foreign_keys=ON")
 
     # schema -----------------------------------------------------------------------------------

@@ -1,0 +1,209 @@
+"""Near-duplicate articles: MinHash over normalized word 5-shingles, LSH banding, then an exact check.
+
+A document's shingles are the 5-word windows of its clean paragraphs read as one word sequence (so the
+same text split into paragraphs differently shingles the same), after `normalize_for_match`. Each
+shingle is hashed with CRC-32 and each of 128 permutations is a fixed multiply-shift hash of it
+(seeded, so signatures are stable across runs and machines). LSH cuts a signature into 64 bands of 2
+rows; documents sharing a band are candidates, those whose estimated overlap is close are checked on
+their exact shingle sets, and a pair counts when Jaccard >= 0.5 or containment (|A and B| over the
+smaller set) >= 0.8: a re-scrape with different boilerplate, or a wire copy with an extra paragraph.
+
+Incremental: new documents are signed and compared against the signatures stored in the workspace
+(loaded once into the LSH buckets, never recomputed), then stored with the pairs they form.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from tabayyun.arabic import normalize_for_match
+from tabayyun.store.duplicatestore import SCHEME
+
+SHINGLE_WORDS = 5
+NUM_PERM = 128
+BANDS, ROWS = 64, 2
+SEED = 20240905
+JACCARD_MIN = 0.5
+CONTAINMENT_MIN = 0.8
+MIN_SHINGLES = 5          # containment alone is not trusted on fewer shingles than this
+METHOD = "minhash-lsh+exact"
+_WORD = re.compile(r"\w+")
+
+_rng = np.random.default_rng(SEED)
+_A = _rng.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)   # odd multipliers
+_B = _rng.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
+
+
+def shingles(paragraphs: list[str], size: int = SHINGLE_WORDS) -> set[int]:
+    """The CRC-32 hashes of the normalized word `size`-shingles of the paragraphs (read as one text);
+    a text shorter than `size` words gives one shingle of all its words, an empty one none."""
+    words = _WORD.findall(normalize_for_match(" ".join(paragraphs)))
+    if not words:
+        return set()
+    if len(words) < size:
+        return {zlib.crc32(" ".join(words).encode("utf-8"))}
+    return {zlib.crc32(" ".join(words[i:i + size]).encode("utf-8")) for i in range(len(words) - size + 1)}
+
+
+def signature(hashes: set[int]) -> np.ndarray:
+    """The MinHash signature (NUM_PERM uint32) of a set of shingle hashes; all ones when it is empty."""
+    if not hashes:
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
+    with np.errstate(over="ignore"):
+        permuted = (_A[:, None] * values[None, :] + _B[:, None]) >> np.uint64(32)
+    return permuted.min(axis=1).astype(np.uint32)
+
+
+def estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    return float(np.count_nonzero(sig_a == sig_b)) / NUM_PERM
+
+
+def compare(a: set[int], b: set[int]) -> tuple[float, float]:
+    """Exact (Jaccard, containment) of two shingle sets."""
+    if not a or not b:
+        return 0.0, 0.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common), common / min(len(a), len(b))
+
+
+def is_duplicate(jaccard: float, containment: float, smaller: int) -> bool:
+    return jaccard >= JACCARD_MIN or (containment >= CONTAINMENT_MIN and smaller >= MIN_SHINGLES)
+
+
+def _plausible(est: float, size_a: int, size_b: int) -> bool:
+    """Whether an estimated Jaccard leaves room for a duplicate (checked exactly afterwards); generous,
+    because 128 permutations estimate with a standard error of up to 0.045."""
+    if est >= JACCARD_MIN - 0.15:
+        return True
+    common = est * (size_a + size_b) / (1 + est)
+    return common / max(1, min(size_a, size_b)) >= CONTAINMENT_MIN - 0.25
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    jaccard: float
+    containment: float
+
+
+class DuplicateFinder:
+    """The LSH buckets of a workspace's stored signatures, loaded once; `add` signs new documents,
+    finds their near-duplicates, and stores both."""
+
+    def __init__(self, storage):
+        self.storage = storage
+        self.signed = 0                     # documents signed by this finder
+        self.pairs_found = 0
+        self._buckets: list[dict[bytes, list[str]]] | None = None
+        self._sigs: dict[str, tuple[int, np.ndarray]] = {}
+        self._shingles: dict[str, set[int]] = {}
+
+    def _load(self) -> None:
+        if self._buckets is not None:
+            return
+        self._buckets = [defaultdict(list) for _ in range(BANDS)]
+        for doc_id, count, blob in self.storage.signatures(SCHEME):
+            self._insert(doc_id, count, np.frombuffer(blob, dtype="<u4"))
+
+    def _insert(self, doc_id: str, count: int, sig: np.ndarray) -> None:
+        self._sigs[doc_id] = (count, sig)
+        raw = sig.astype("<u4").tobytes()
+        step = ROWS * 4
+        for band, bucket in enumerate(self._buckets):
+            bucket[raw[band * step:(band + 1) * step]].append(doc_id)
+
+    def _candidates(self, sig: np.ndarray) -> set[str]:
+        raw = sig.astype("<u4").tobytes()
+        step = ROWS * 4
+        found: set[str] = set()
+        for band, bucket in enumerate(self._buckets):
+            found.update(bucket.get(raw[band * step:(band + 1) * step], ()))
+        return found
+
+    def _shingles_of(self, doc_ids: list[str]) -> dict[str, set[int]]:
+        missing = [d for d in doc_ids if d not in self._shingles]
+        if missing:
+            for doc_id, paragraphs in self.storage.paragraph_lists(missing).items():
+                self._shingles[doc_id] = shingles(paragraphs)
+        return {d: self._shingles[d] for d in doc_ids}
+
+    def add(self, docs: list[tuple[str, list[str]]]) -> list[Pair]:
+        """Sign (doc_id, paragraphs) documents, compare each with every stored or earlier one, and store
+        the signatures and the pairs in one transaction; returns the new pairs."""
+        self._load()
+        rows, pairs = [], []
+        for doc_id, paragraphs in docs:
+            if doc_id in self._sigs:
+                continue
+            hashes = shingles(paragraphs)
+            sig = signature(hashes)
+            rows.append((doc_id, SCHEME, len(hashes), sig.astype("<u4").tobytes() if hashes else b""))
+            self.signed += 1
+            if not hashes:
+                continue
+            self._shingles[doc_id] = hashes
+            close = [other for other in self._candidates(sig)
+                     if _plausible(estimate(sig, self._sigs[other][1]), len(hashes), self._sigs[other][0])]
+            for other, other_hashes in self._shingles_of(sorted(close)).items():
+                jaccard, containment = compare(hashes, other_hashes)
+                if is_duplicate(jaccard, containment, min(len(hashes), len(other_hashes))):
+                    a, b = sorted((doc_id, other))
+                    pairs.append(Pair(a, b, round(jaccard, 4), round(containment, 4)))
+            self._insert(doc_id, len(hashes), sig)
+        self.storage.add_signatures(rows, [(p.a, p.b, p.jaccard, p.containment, METHOD) for p in pairs])
+        self.pairs_found += len(pairs)
+        if len(self._shingles) > 20000:     # a long ingest: keep memory flat, reload from paragraphs if needed
+            self._shingles.clear()
+        return pairs
+
+    def sign_missing(self, batch: int = 500) -> int:
+        """Sign every document of the workspace that has no signature yet; returns how many."""
+        done = 0
+        while True:
+            ids = self.storage.unsigned(SCHEME, batch)
+            if not ids:
+                return done
+            texts = self.storage.paragraph_lists(ids)
+            self.add([(doc_id, texts[doc_id]) for doc_id in ids])
+            done += len(ids)
+
+
+def duplicate_groups(storage) -> list[dict]:
+    """The groups of near-duplicate documents (connected components of the stored pairs), largest
+    first: {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment}]};
+    documents in order of publication (undated last)."""
+    pairs = storage.duplicate_pairs()
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b, _, _ in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    members: dict[str, list[str]] = defaultdict(list)
+    for doc_id in parent:
+        members[root(doc_id)].append(doc_id)
+    summaries = storage.summaries(list(parent))
+    groups = []
+    for key, ids in members.items():
+        docs = [{"id": d, **summaries.get(d, {"title": None, "outlet": None, "published": None})} for d in ids]
+        docs.sort(key=lambda d: (d["published"] is None, d["published"] or "", d["id"]))
+        group_pairs = [{"a": a, "b": b, "jaccard": j, "containment": c} for a, b, j, c in pairs if root(a) == key]
+        groups.append({"documents": docs, "pairs": group_pairs})
+    groups.sort(key=lambda g: (-len(g["documents"]), g["documents"][0]["published"] is None,
+                               g["documents"][0]["published"] or "", g["documents"][0]["id"]))
+    return groups
