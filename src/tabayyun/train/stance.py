@@ -89,7 +89,7 @@ def fit_idf(records: list[ClaimRecord]) -> Idf:
     return Idf.fit([set().union(*(v.content for v in p.views)) for r in records for p in r.pairs])
 
 
-def pair_vectors(records: list[ClaimRecord], model: StanceModel, embedder=None
+def document_vectors(records: list[ClaimRecord], model: StanceModel, embedder=None
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Document vectors as `model` would see them (with its pair part when there is an embedder)."""
     rows, targets = [], []
@@ -143,11 +143,11 @@ def train_stance(records: list[ClaimRecord], embedder=None, meta: dict | None = 
     model says about those documents, and a pair model that had seen their rationale lines would look
     more certain on them than it ever is on new pages."""
     idf = fit_idf(records)
-    model = StanceModel(idf, fit_linear(*pair_vectors(records, StanceModel(idf, None)), list(LABELS),
+    model = StanceModel(idf, fit_linear(*document_vectors(records, StanceModel(idf, None)), list(LABELS),
                                         list(DOCUMENT_FEATURES)), meta={**(meta or {})})
     if embedder is not None and pair_records:
         model.pairs = train_pairs(pair_records, idf, embedder)
-        rows, targets = pair_vectors(records, model, embedder)
+        rows, targets = document_vectors(records, model, embedder)
         model.classifier_pairs = fit_linear(rows, targets, list(LABELS),
                                             list(DOCUMENT_FEATURES + PAIR_DOCUMENT_FEATURES))
     model.meta["pairs"] = sum(len(r.pairs) for r in records)
