@@ -319,9 +319,10 @@ def _print_hit(rank: int, hit) -> None:
 
 
 @app.command()
-def duplicates(db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
+def duplicates(db: Optional[str] = DbOption, fmt: str = FormatOption,
+               passages: bool = typer.Option(False, "--passages", help="List each pair's shared passages.")) -> None:
     """Near-duplicate articles: groups of copies of one text (wire copies, re-scrapes), with each pair's
-    shingle Jaccard and containment."""
+    shingle Jaccard and containment, and which copy came first, which credit an agency and which not."""
     from tabayyun.connect.duplicates import duplicate_groups
 
     if fmt not in ("text", "json"):
@@ -329,7 +330,7 @@ def duplicates(db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
     storage = _open_writable(db)
     try:
         storage.sign_missing()
-        groups = duplicate_groups(storage)
+        groups = duplicate_groups(storage, passages=passages)
         total = storage.count()
     finally:
         storage.close()
@@ -348,6 +349,21 @@ def duplicates(db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
         for pair in group["pairs"]:
             out.print(_text(f"    {pair['a'][:12]} ~ {pair['b'][:12]}  jaccard {pair['jaccard']:.2f}"
                             f"  containment {pair['containment']:.2f}", style="dim"))
+            for passage in pair.get("passages", []):
+                a, b = passage["a"], passage["b"]
+                out.print(_text(f"      shared ¶{a['paragraph']}[{a['start']}:{a['end']}] ~ "
+                                f"¶{b['paragraph']}[{b['start']}:{b['end']}]  {passage['text']}"), soft_wrap=True)
+        out.print(_syndication_line(group["syndication"]), soft_wrap=True)
+
+
+def _syndication_line(synd: dict):
+    """One line: the first copy (or why there is none), then who credits an agency and who does not."""
+    first = synd["first"][:12] if synd["first"] else "unknown"
+    credited = ", ".join(f"{doc_id[:12]} ({synd['evidence'][doc_id]['credit'][0]['text']})"
+                         for doc_id in synd["credited"]) or "none"
+    uncredited = ", ".join(doc_id[:12] for doc_id in synd["uncredited"]) or "none"
+    return _text(f"    first: {first} ({synd['first_note']}); credited: {credited}; without credit: {uncredited}",
+                 style="green")
 
 
 train_app = typer.Typer(help="Train the models tabayyun ships.", no_args_is_help=True)

@@ -44,14 +44,16 @@ class Workspace:
 
         return check(self.storage, claim, as_of=as_of, top=top, embeddings=embeddings)
 
-    def duplicates(self) -> list[dict]:
+    def duplicates(self, passages: bool = False) -> list[dict]:
         """Groups of near-duplicate documents (copies of one text), largest first: each
-        {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment}]};
-        documents not yet signed are signed first. See `tabayyun.connect.duplicates`."""
+        {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment}],
+        "syndication": {first, credited, uncredited, evidence, ...}}; with `passages` each pair also
+        lists its shared passages with offsets on both sides. Documents not yet signed are signed
+        first. See `tabayyun.connect.duplicates`, `.syndication` and `.passages`."""
         from tabayyun.connect.duplicates import duplicate_groups
 
         self.storage.sign_missing()
-        return duplicate_groups(self.storage)
+        return duplicate_groups(self.storage, passages=passages)
 
     def __len__(self) -> int:
         return self.storage.count()

@@ -176,10 +176,13 @@ class DuplicateFinder:
             done += len(ids)
 
 
-def duplicate_groups(storage) -> list[dict]:
+def duplicate_groups(storage, passages: bool = False) -> list[dict]:
     """The groups of near-duplicate documents (connected components of the stored pairs), largest
-    first: {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment}]};
-    documents in order of publication (undated last)."""
+    first: {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment}],
+    "syndication": {first, first_note, tied, undated, credited, uncredited, evidence}} (see
+    `tabayyun.connect.syndication`); documents in order of publication (undated last). With
+    `passages`, each pair also gets "passages": [{a: {paragraph, start, end}, b: {...}, text, words}]
+    (see `tabayyun.connect.passages`)."""
     pairs = storage.duplicate_pairs()
     parent: dict[str, str] = {}
 
@@ -206,4 +209,20 @@ def duplicate_groups(storage) -> list[dict]:
         groups.append({"documents": docs, "pairs": group_pairs})
     groups.sort(key=lambda g: (-len(g["documents"]), g["documents"][0]["published"] is None,
                                g["documents"][0]["published"] or "", g["documents"][0]["id"]))
+    _describe(storage, groups, passages)
     return groups
+
+
+def _describe(storage, groups: list[dict], passages: bool) -> None:
+    """Add each group's syndication and, with `passages`, each pair's shared passages (documents
+    loaded one group at a time)."""
+    from tabayyun.connect.passages import shared_passages
+    from tabayyun.connect.syndication import syndication
+
+    for group in groups:
+        docs = storage.analyses([d["id"] for d in group["documents"]])
+        group["syndication"] = syndication([docs[d["id"]] for d in group["documents"] if d["id"] in docs]).to_dict()
+        if passages:
+            for pair in group["pairs"]:
+                found = shared_passages(docs[pair["a"]], docs[pair["b"]]) if {pair["a"], pair["b"]} <= set(docs) else []
+                pair["passages"] = [p.to_dict() for p in found]

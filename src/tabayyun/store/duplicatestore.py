@@ -52,6 +52,19 @@ class DuplicateStore:
                 found[doc_id].append(text)
         return found
 
+    def analyses(self, doc_ids: list[str]) -> dict:
+        """doc_id -> its stored `Document` (analysis only, without the raw input) for the ids found."""
+        import json
+
+        from tabayyun.model import Document
+
+        found = {}
+        for chunk in _chunks(sorted(set(doc_ids))):
+            for doc_id, analysis in self.conn.execute(
+                    f"SELECT id, analysis FROM documents WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                found[doc_id] = Document.from_dict(json.loads(analysis))
+        return found
+
     def add_signatures(self, rows: list[tuple[str, str, int, bytes]],
                        pairs: list[tuple[str, str, float, float, str]]) -> None:
         """Store (doc_id, scheme, shingles, signature) rows and (doc_a, doc_b, jaccard, containment,
