@@ -10,7 +10,8 @@ from typing import Optional
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tabayyun.cli_claims import register
+from tabayyun.cli_claims import check as check_claim, register
+from tabayyun.cli_stories import register as register_stories
 from tabayyun.cli_output import DbOption, FormatOption, _open_existing, _open_writable, _safe, _text, err, out
 from tabayyun.ingest import IngestReport, ingest as run_ingest
 from tabayyun.model import Document
@@ -213,11 +214,16 @@ def show(
 
 @app.command()
 def demo(db: Optional[str] = DbOption) -> None:
-    """Ingest the built-in sample corpus and print what was found."""
+    """Ingest the built-in sample corpus, print what was found, and check one of its claims."""
     report = _ingest_with_progress(db, [str(sample_path())])
     _print_summary(report, db)
     list_documents(db=db, limit=50, offset=0, outlet=None, since=None, until=None, fmt="text")
+    out.print(_text(f"\n$ tabayyun check \"{DEMO_CLAIM}\" --top 6", style="bold"))
+    check_claim(DEMO_CLAIM, db=db, as_of=None, top=6, no_embeddings=False, fmt="text")
     raise typer.Exit(report.exit_code)
+
+
+DEMO_CLAIM = "تفشي وباء الكوليرا في مرفأ الريحان"
 
 
 @app.command()
@@ -411,6 +417,7 @@ def eval_ner_command(
 
 
 register(app, train_app, eval_app)
+register_stories(app)
 
 
 def main() -> None:

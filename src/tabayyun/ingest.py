@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tabayyun.connect.duplicates import DuplicateFinder
+from tabayyun.connect.stories import StoryClusterer
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
 from tabayyun.sources.readers import ItemFailure, iter_items
@@ -34,6 +35,7 @@ class IngestReport:
     embed_note: str | None = None     # why leads were not embedded (switched off, unavailable, failed)
     signed: int = 0                   # documents given a MinHash signature (near-duplicate detection)
     duplicate_pairs: int = 0          # near-duplicate pairs found between new and stored documents
+    clustered: int = 0                # new documents put into a story (joined or started)
 
     @property
     def exit_code(self) -> int:
@@ -168,6 +170,7 @@ def ingest(
     pending_sources: list[tuple[str, str]] = []
     embed_leads = _LeadEmbedding(storage, embed, report)
     finder = DuplicateFinder(storage)
+    clusterer = StoryClusterer(storage, embeddings=embed)
 
     def flush() -> None:
         stored = storage.add_documents(pending) if pending else []
@@ -181,6 +184,9 @@ def ingest(
         embed_leads(new_docs,
                     [doc.id for (doc, _), is_new in zip(pending, stored) if not is_new]
                     + [doc_id for doc_id, _ in pending_sources])
+        if new_docs:
+            # Stories: after duplicates and lead vectors, so copies join their original's story.
+            report.clustered += len(clusterer.add([doc.id for doc in new_docs]))
         pending.clear()
         if pending_failures:
             storage.add_failures(pending_failures)

@@ -55,6 +55,21 @@ class Workspace:
         self.storage.sign_missing()
         return duplicate_groups(self.storage, passages=passages)
 
+    def stories(self, entity: str | None = None, since: str | None = None) -> list[dict]:
+        """Stories (events), latest first: {id, label, first, last, size, entities, outlets}; documents
+        in no story yet are clustered first. See `tabayyun.connect.stories`."""
+        from tabayyun.connect.stories import list_stories
+
+        self.storage.cluster_missing()
+        return list_stories(self.storage, entity=entity, since=since)
+
+    def story(self, story_id: int) -> dict | None:
+        """One story with its documents by date, each with the scores it joined with; None if absent."""
+        from tabayyun.connect.stories import get_story
+
+        self.storage.cluster_missing()
+        return get_story(self.storage, int(story_id))
+
     def __len__(self) -> int:
         return self.storage.count()
 

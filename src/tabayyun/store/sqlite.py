@@ -11,6 +11,7 @@ from pathlib import Path
 from tabayyun.model import Document
 from tabayyun.store.duplicatestore import DuplicateStore
 from tabayyun.store.searchindex import SearchIndexStore
+from tabayyun.store.storystore import StoryStore
 
 SCHEMA_VERSION_PRAGMA = "user_version"
 
@@ -31,9 +32,9 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class SQLiteStorage(SearchIndexStore, DuplicateStore):
+class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
     """Every SQL statement of the workspace lives here (and in the migrations; search's in `searchindex.py`,
-    near-duplicates' in `duplicatestore.py`)."""
+    near-duplicates' in `duplicatestore.py`, stories' in `storystore.py`)."""
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = str(path)

@@ -1,0 +1,100 @@
+"""Story commands of the `tabayyun` CLI: stories and story (see `tabayyun.connect.stories`).
+
+`tabayyun.cli` calls `register` with its app; parsing and printing only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Optional
+
+import typer
+
+from tabayyun.cli_output import DbOption, FormatOption, _open_writable, _safe, _text, err, out
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("--format must be text or json")
+
+
+def stories(db: Optional[str] = DbOption, fmt: str = FormatOption,
+            entity: Optional[str] = typer.Option(None, "--entity", help="Only stories whose documents name it."),
+            since: Optional[str] = typer.Option(None, "--since", help="Only stories still running on or after "
+                                                                      "this date (YYYY-MM-DD).")) -> None:
+    """Stories (events): articles clustered by lead meaning, shared stems and entities, within a time
+    window; each with its label (most central headline), span, main entities and outlets."""
+    from tabayyun.connect.stories import list_stories
+
+    _check_format(fmt)
+    if since:
+        try:
+            since = date.fromisoformat(since).isoformat()
+        except ValueError:
+            raise typer.BadParameter("--since must be a date, YYYY-MM-DD") from None
+    storage = _open_writable(db)
+    try:
+        storage.cluster_missing()
+        found = list_stories(storage, entity=entity, since=since)
+    finally:
+        storage.close()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(_text(f"{len(found)} stories", style="bold"))
+    for story in found:
+        line = _text(f"{story['id']:>5}  {story['first'] or '----------'} .. {story['last'] or '----------'}"
+                     f"  {story['size']:>3} docs  ")
+        line.append(_safe(story["label"] or "-"))
+        out.print(line, soft_wrap=True)
+        out.print(_text(f"       entities: {', '.join(story['entities']) or '-'}; "
+                        f"outlets: {', '.join(story['outlets']) or '-'}", style="dim"), soft_wrap=True)
+
+
+def _why(reason: dict) -> str:
+    if reason.get("started"):
+        closest = reason.get("closest")
+        return "started the story" + (f" (closest story {closest['story']}: {closest['score']:.2f})" if closest else "")
+    if reason.get("duplicate_of"):
+        return f"near-duplicate of {reason['duplicate_of'][:12]}"
+    parts = [f"{key} {reason[key]:.2f}" for key in ("score", "embedding", "terms", "entities") if key in reason]
+    shared = ", ".join(reason.get("shared_entities", []))
+    days = f"; {reason.get('days', 0)} days outside the span"
+    return "; ".join(parts) + days + (f"; shared: {shared}" if shared else "")
+
+
+def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun stories`)."),
+          db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
+    """One story with its documents by date, each with why it joined (its similarity scores)."""
+    from tabayyun.connect.stories import get_story
+
+    _check_format(fmt)
+    storage = _open_writable(db)
+    try:
+        storage.cluster_missing()
+        found = get_story(storage, story_id)
+    finally:
+        storage.close()
+    if found is None:
+        err.print(_text(f"error: no story {story_id}"), soft_wrap=True)
+        raise typer.Exit(1)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(_text(f"story {found['id']}: {found['label'] or '-'}", style="bold"), soft_wrap=True)
+    out.print(_text(f"{found['first'] or '?'} .. {found['last'] or '?'}, {found['size']} documents; entities: "
+                    f"{', '.join(found['entities']) or '-'}; outlets: {', '.join(found['outlets']) or '-'}"),
+              soft_wrap=True)
+    for doc in found["documents"]:
+        line = _text(f"  {doc['id'][:12]}  {doc['published'] or '----------'}  ")
+        line.append(_safe(f"{(doc['outlet'] or '-')[:24]:<24}"), style="cyan")
+        line.append(_safe(f"  {doc['title'] or '-'}"))
+        out.print(line, soft_wrap=True)
+        out.print(_text(f"      {_why(doc['reason'])}", style="dim"), soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(stories)
+    app.command()(story)

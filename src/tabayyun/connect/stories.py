@@ -1,0 +1,283 @@
+"""Stories (events): online clustering of articles, in the spirit of Miranda et al. 2018.
+
+Each new document, in order of publication, is compared with the stories it could join and joins the
+best one when the similarity reaches THRESHOLD, or starts a story. The similarity to a story is a
+weighted mix of
+- `embedding`: the cosine of the document's lead vector (title and first paragraph, cached at ingest)
+  to the story's centroid, rescaled from e5's compressed range (EMB_FLOOR..EMB_FLOOR+EMB_SPAN -> 0..1);
+  left out when either has no vector (embeddings off): the weights then fall back to the other parts,
+  and the threshold to THRESHOLD_NO_EMBEDDING;
+- `terms`: the idf-weighted cosine of the light stems of title and lead (stop words dropped) to the
+  story's term counts;
+- `entities`: the same over entity canonical names;
+and time gates it: a document dated more than `window_days` outside a story's span of publication
+dates cannot join it (different events on one topic are different stories). A near-duplicate of a
+clustered document (a stored duplicate pair) always joins that document's story.
+
+Incremental: stories and their term and entity counts are loaded once per `StoryClusterer`; new
+documents are only compared with them. A story's label is its most central headline (the member
+title closest to the story's terms).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from tabayyun.arabic import light_stem, normalize_for_match, tokenize
+
+WINDOW_DAYS = 14         # follow-ups a week or two on are still the event (an outbreak, then "contained")
+THRESHOLD = 0.25              # to join, with a lead vector on both sides
+THRESHOLD_NO_EMBEDDING = 0.15
+WEIGHTS = {"embedding": 0.4, "terms": 0.35, "entities": 0.25}
+WEIGHTS_NO_EMBEDDING = {"terms": 0.6, "entities": 0.4}
+EMB_FLOOR, EMB_SPAN = 0.85, 0.1   # unrelated leads score about 0.85 in e5, one event's 0.93 and up
+CANDIDATE_KEYS = 24           # a document is compared with the stories sharing one of its rarest keys
+
+
+def terms_of(title: str | None, lead: str | None) -> frozenset[str]:
+    """The light stems of the words of title and lead, stop words and one-letter stems dropped."""
+    from tabayyun.search.fulltext import _is_stop_word
+
+    text = f"{title or ''}\n{lead or ''}"
+    return frozenset(stem for t in tokenize(text) if t.is_word and not _is_stop_word(t.text)
+                     and len(stem := light_stem(t.text)) > 1)
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Story:
+    id: int
+    terms: Counter = field(default_factory=Counter)
+    entities: Counter = field(default_factory=Counter)
+    first: date | None = None
+    last: date | None = None
+    centroid: np.ndarray | None = None
+    members: list[tuple[str, str | None, frozenset]] = field(default_factory=list)
+
+    def gap(self, day: date | None) -> int:
+        """Days between `day` and the story's span (0 inside it or when either is undated)."""
+        if day is None or self.last is None:
+            return 0
+        return max((self.first - day).days, (day - self.last).days, 0)
+
+
+@dataclass
+class _Doc:
+    id: str
+    title: str | None
+    day: date | None
+    terms: frozenset
+    entities: frozenset
+    vector: np.ndarray | None
+
+
+class StoryClusterer:
+    """The stories of a workspace, loaded once; `add` clusters new documents and stores where they went."""
+
+    def __init__(self, storage, window_days: int | None = None, threshold: float | None = None,
+                 embeddings: bool = True):
+        """`threshold` replaces both THRESHOLD and THRESHOLD_NO_EMBEDDING when given."""
+        from tabayyun.search.embed import embeddings_disabled_reason
+
+        self.storage = storage
+        self.window_days = WINDOW_DAYS if window_days is None else window_days
+        self.threshold = threshold
+        self.embeddings = embeddings and embeddings_disabled_reason() is None
+        self.stories: dict[int, _Story] | None = None
+        self.doc_story: dict[str, int] = {}
+        self.df: Counter = Counter()
+        self.docs = 0
+        self.index: dict[str, set[int]] = {}
+
+    def _vectors(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
+        if not self.embeddings or not doc_ids:
+            return {}
+        from tabayyun.search.embed import MODEL, decode_matrix
+
+        found = {}
+        for doc_id, dim, blob in self.storage.lead_vectors_for(MODEL, doc_ids):
+            vector = decode_matrix(dim, [blob])[0]
+            found[doc_id] = vector / (np.linalg.norm(vector) or 1.0)
+        return found
+
+    def _docs(self, doc_ids: list[str]) -> list[_Doc]:
+        inputs, vectors = self.storage.story_inputs(doc_ids), self._vectors(doc_ids)
+        return [_Doc(d, row["title"], _day(row["published"]), terms_of(row["title"], row["lead"]),
+                     frozenset(normalize_for_match(e) for e in row["entities"] if e), vectors.get(d))
+                for d in doc_ids if (row := inputs.get(d)) is not None]
+
+    def _load(self) -> None:
+        if self.stories is not None:
+            return
+        self.stories = {}
+        members = self.storage.story_members()
+        docs = {doc.id: doc for doc in self._docs([doc_id for _, doc_id in members])}
+        for story_id, doc_id in members:
+            if doc_id in docs:
+                self._join(self.stories.setdefault(story_id, _Story(story_id)), docs[doc_id])
+
+    def _count(self, doc: _Doc) -> None:
+        self.docs += 1
+        self.df.update(doc.terms | {"@" + e for e in doc.entities})
+
+    def _idf(self, key: str) -> float:
+        return math.log((self.docs + 1) / (self.df.get(key, 0) + 1)) + 1.0
+
+    def _join(self, story: _Story, doc: _Doc) -> None:
+        self._count(doc)
+        self.doc_story[doc.id] = story.id
+        story.terms.update(doc.terms)
+        story.entities.update(doc.entities)
+        story.members.append((doc.id, doc.title, doc.terms))
+        for key in doc.terms | {"@" + e for e in doc.entities}:
+            self.index.setdefault(key, set()).add(story.id)
+        if doc.day is not None:
+            story.first = min(story.first or doc.day, doc.day)
+            story.last = max(story.last or doc.day, doc.day)
+        if doc.vector is not None:
+            story.centroid = doc.vector.copy() if story.centroid is None else story.centroid + doc.vector
+
+    def _cosine(self, keys: frozenset, counts: Counter, prefix: str = "") -> float:
+        if not keys or not counts:
+            return 0.0
+        weight = {k: self._idf(prefix + k) for k in counts}
+        dot = sum(weight[k] ** 2 * counts[k] for k in keys if k in counts)
+        norm_doc = math.sqrt(sum(self._idf(prefix + k) ** 2 for k in keys))
+        norm_story = math.sqrt(sum((weight[k] * c) ** 2 for k, c in counts.items()))
+        return dot / (norm_doc * norm_story) if dot else 0.0
+
+    def similarity(self, doc: _Doc, story: _Story) -> dict:
+        """The parts of the similarity of `doc` to `story` and their weighted mix (`score`)."""
+        parts = {"terms": round(self._cosine(doc.terms, story.terms), 4),
+                 "entities": round(self._cosine(doc.entities, story.entities, "@"), 4)}
+        weights = WEIGHTS_NO_EMBEDDING
+        if doc.vector is not None and story.centroid is not None:
+            cosine = float(doc.vector @ story.centroid / (np.linalg.norm(story.centroid) or 1.0))
+            parts["embedding"] = round(min(1.0, max(0.0, (cosine - EMB_FLOOR) / EMB_SPAN)), 4)
+            weights = WEIGHTS
+        parts["score"] = round(sum(weights[k] * parts[k] for k in weights), 4)
+        parts["shared_entities"] = sorted(doc.entities & set(story.entities))[:5]
+        return parts
+
+    def _candidates(self, doc: _Doc) -> set[int]:
+        keys = sorted((k for k in doc.terms | {"@" + e for e in doc.entities} if k in self.index),
+                      key=lambda k: (-self._idf(k), k))
+        return {sid for key in keys[:CANDIDATE_KEYS] for sid in self.index.get(key, ())}
+
+    def _place(self, doc: _Doc) -> tuple[_Story | None, float, dict]:
+        """The story `doc` joins (None: it starts one), with its score and reason."""
+        for other in self.storage.duplicates_of(doc.id):
+            if other in self.doc_story:
+                return self.stories[self.doc_story[other]], 1.0, {"duplicate_of": other}
+        best, best_reason, closest = None, {"score": -1.0}, {"started": True}
+        for story_id in sorted(self._candidates(doc)):
+            story = self.stories[story_id]
+            gap = story.gap(doc.day)
+            if gap > self.window_days:
+                closest.setdefault("too_far", []).append({"story": story_id, "days": gap})
+                continue
+            reason = {**self.similarity(doc, story), "days": gap}
+            if reason["score"] > best_reason["score"]:
+                best, best_reason = story, reason
+        if best is not None and best_reason["score"] >= self._threshold(best_reason):
+            return best, best_reason["score"], best_reason
+        if best is not None:
+            closest["closest"] = {"story": best.id, "score": best_reason["score"]}
+        return None, 1.0, closest
+
+    def _threshold(self, reason: dict) -> float:
+        if self.threshold is not None:
+            return self.threshold
+        return THRESHOLD if "embedding" in reason else THRESHOLD_NO_EMBEDDING
+
+    def add(self, doc_ids: list[str]) -> dict[str, int]:
+        """Cluster the given documents (those not clustered yet), oldest first; store and return
+        {doc_id: story_id}."""
+        self._load()
+        docs = self._docs([d for d in doc_ids if d not in self.doc_story])
+        docs.sort(key=lambda d: (d.day is None, d.day or date.min, d.id))
+        placed, touched = {}, set()
+        members = []
+        for doc in docs:
+            story, score, reason = self._place(doc)
+            if story is None:
+                new_id = max(self.stories, default=0) + 1
+                story = self.stories[new_id] = _Story(new_id)
+            self._join(story, doc)
+            placed[doc.id] = story.id
+            touched.add(story.id)
+            members.append((doc.id, story.id, score, reason))
+        self.storage.save_stories([self._row(self.stories[sid]) for sid in sorted(touched)], members)
+        return placed
+
+    def _row(self, story: _Story) -> tuple:
+        central = max(story.members, key=lambda m: (m[1] is not None, self._cosine(m[2], story.terms), m[0]))
+        return (story.id, central[1], central[0], story.first and story.first.isoformat(),
+                story.last and story.last.isoformat())
+
+    def cluster_missing(self, batch: int = 500) -> int:
+        """Cluster every document of the workspace that is in no story yet; returns how many."""
+        done = 0
+        while ids := self.storage.unclustered(batch):
+            self.add(ids)
+            done += len(ids)
+        return done
+
+
+def _summaries(storage, rows: list[dict]) -> list[dict]:
+    """Stories with their size, top entities and outlets (most documents first)."""
+    ids = [row["id"] for row in rows]
+    docs, entities = storage.story_documents(ids), storage.story_entities(ids)
+    by_story: dict[int, list[dict]] = {}
+    for doc in docs:
+        by_story.setdefault(doc["story_id"], []).append(doc)
+    names: dict[int, list[tuple[int, str]]] = {}
+    for story_id, name, count in entities:
+        names.setdefault(story_id, []).append((-count, name))
+    result = []
+    for row in rows:
+        members = by_story.get(row["id"], [])
+        outlets = Counter(doc["outlet"] for doc in members if doc["outlet"])
+        result.append({"id": row["id"], "label": row["label"], "first": row["first"], "last": row["last"],
+                       "size": len(members), "entities": [n for _, n in sorted(names.get(row["id"], []))[:5]],
+                       "outlets": [o for o, _ in sorted(outlets.items(), key=lambda i: (-i[1], i[0]))],
+                       "documents": members})
+    return result
+
+
+def list_stories(storage, entity: str | None = None, since: str | None = None) -> list[dict]:
+    """Stories, latest first: {id, label, first, last, size, entities (top 5 canonical names), outlets};
+    `entity` keeps those whose documents name it (canonical name or mention, normalized substring),
+    `since` those whose span ends on or after that date (undated stories are kept out by it)."""
+    rows = [r for r in storage.story_rows() if not since or (r["last"] and r["last"] >= since)]
+    if entity:
+        wanted = normalize_for_match(entity)
+        named = {sid for sid, name, _ in storage.story_entities([r["id"] for r in rows])
+                 if wanted in normalize_for_match(name)}
+        rows = [r for r in rows if r["id"] in named]
+    stories = _summaries(storage, rows)
+    for story in stories:
+        del story["documents"]
+    return stories
+
+
+def get_story(storage, story_id: int) -> dict | None:
+    """One story with its documents by date, each {id, title, outlet, published, score, reason}."""
+    rows = storage.story_rows(story_id)
+    if not rows:
+        return None
+    story = _summaries(storage, rows)[0]
+    for doc in story["documents"]:
+        del doc["story_id"]
+    return story
