@@ -1,4 +1,5 @@
-"""Story commands of the `tabayyun` CLI: stories and story (see `tabayyun.connect.stories`).
+"""Story commands of the `tabayyun` CLI: stories, story and timeline (see `tabayyun.connect.stories`
+and `tabayyun.connect.timeline`).
 
 `tabayyun.cli` calls `register` with its app; parsing and printing only.
 """
@@ -53,6 +54,19 @@ def stories(db: Optional[str] = DbOption, fmt: str = FormatOption,
                         f"outlets: {', '.join(story['outlets']) or '-'}", style="dim"), soft_wrap=True)
 
 
+def _story_query(db: Optional[str], story_id: Optional[int], fetch):
+    """`fetch(storage)` on the workspace opened for writing; None from it means no such story (exit 1)."""
+    storage = _open_writable(db)
+    try:
+        found = fetch(storage)
+    finally:
+        storage.close()
+    if found is None:
+        err.print(_text(f"error: no story {story_id}"), soft_wrap=True)
+        raise typer.Exit(1)
+    return found
+
+
 def _why(reason: dict) -> str:
     if reason.get("started"):
         closest = reason.get("closest")
@@ -71,15 +85,11 @@ def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun sto
     from tabayyun.connect.stories import get_story
 
     _check_format(fmt)
-    storage = _open_writable(db)
-    try:
+    def fetch(storage):
         storage.cluster_missing()
-        found = get_story(storage, story_id)
-    finally:
-        storage.close()
-    if found is None:
-        err.print(_text(f"error: no story {story_id}"), soft_wrap=True)
-        raise typer.Exit(1)
+        return get_story(storage, story_id)
+
+    found = _story_query(db, story_id, fetch)
     if fmt == "json":
         sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
         return
@@ -95,6 +105,39 @@ def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun sto
         out.print(_text(f"      {_why(doc['reason'])}", style="dim"), soft_wrap=True)
 
 
+def timeline(story_id: Optional[int] = typer.Option(None, "--story", help="A story id (from `tabayyun stories`)."),
+             entity: Optional[str] = typer.Option(None, "--entity", help="The documents naming this entity."),
+             claim: Optional[str] = typer.Option(None, "--claim", help="The documents about this claim."),
+             embeddings: bool = typer.Option(False, "--embeddings", help="With --claim: hybrid retrieval "
+                                                                         "(default: full text only)."),
+             db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
+    """The dated sequence of what was reported: each document at its publication date, and the dated
+    reporting sentences inside articles on the day they name, each with its evidence."""
+    from tabayyun.connect.timeline import select_timeline
+
+    _check_format(fmt)
+    if sum(x is not None for x in (story_id, entity, claim)) != 1:
+        raise typer.BadParameter("give exactly one of --story, --entity or --claim")
+    events = _story_query(db, story_id, lambda storage: select_timeline(
+        storage, story=story_id, entity=entity, claim=claim, embeddings=embeddings))
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"timeline": [e.to_dict() for e in events]}, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(_text(f"{len(events)} events", style="bold"))
+    for event in events:
+        line = _text(f"{event.date or '----------'}  {event.kind:<9}  ")
+        line.append(_safe(f"{(event.outlet or '-')[:24]:<24}"), style="cyan")
+        if event.stance:
+            line.append(_safe(f"  [{event.stance}]"))
+        line.append(_safe(f"  {event.gist or '-'}"))
+        out.print(line, soft_wrap=True)
+        found = event.evidence
+        where = f"paragraph {found['paragraph']} [{found['start']}:{found['end']}] " if found["paragraph"] is not None else ""
+        out.print(_text(f"      {event.doc_id[:12]}  {where}«{found['text']}» {found['resolved']}", style="dim"),
+                  soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(stories)
     app.command()(story)
+    app.command()(timeline)

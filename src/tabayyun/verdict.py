@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from tabayyun.connect.duplicates import compare, shingles
+from tabayyun.connect.timeline import one_line
 from tabayyun.model import Document
 from tabayyun.registry import lookup
 from tabayyun.stance import StanceResult
@@ -41,9 +42,7 @@ class Assessment:
 
     @property
     def gist(self) -> str:
-        text = self.stance.rationale[0].text if self.stance.rationale else (self.document.title or "")
-        text = " ".join(text.split())
-        return text if len(text) <= _GIST else text[: _GIST - 1] + "…"
+        return one_line(self.stance.rationale[0].text if self.stance.rationale else self.document.title, _GIST)
 
 
 @dataclass

@@ -70,6 +70,16 @@ class Workspace:
         self.storage.cluster_missing()
         return get_story(self.storage, int(story_id))
 
+    def timeline(self, story: int | None = None, entity: str | None = None, claim: str | None = None,
+                 embeddings: bool = False) -> list[dict] | None:
+        """The dated events of a story, of the documents naming an entity, or of the documents about a
+        claim (each event with the document's stance): one of them; None when the story does not
+        exist. See `tabayyun.connect.timeline`."""
+        from tabayyun.connect.timeline import select_timeline
+
+        events = select_timeline(self.storage, story=story, entity=entity, claim=claim, embeddings=embeddings)
+        return None if events is None else [event.to_dict() for event in events]
+
     def __len__(self) -> int:
         return self.storage.count()
 

@@ -96,6 +96,10 @@ class StoryStore:
                 " GROUP BY 1, 2", chunk).fetchall()
         return found
 
+    def entity_names(self) -> list[tuple[str, str, str]]:
+        """(doc_id, canonical, text) of every distinct entity mention of the workspace."""
+        return self.conn.execute("SELECT DISTINCT doc_id, canonical, text FROM entities").fetchall()
+
     def lead_vectors_for(self, model: str, doc_ids: list[str]) -> list[tuple[str, int, bytes]]:
         """(doc_id, dim, vector bytes) of the lead vectors of the given documents for `model`."""
         found = []
