@@ -75,8 +75,7 @@ def check(storage, claim: str, as_of: str | None = None, top: int = DEFAULT_TOP,
         # Undated documents go on to the verdict, which leaves them out and says how many.
         documents = [d for d in documents if not d.published or d.published[:10] <= as_of][:top]
     model = model or load_stance_model()
-    items = assess(claim, documents, storage.reliabilities(), model,
-                   embedder if embedder.enabled else None)
+    items = assess(claim, documents, storage.reliabilities(), model, embedder)
     verdict = aggregate(items, as_of)
     if as_of:
         items = [a for a in items if a.date]

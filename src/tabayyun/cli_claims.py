@@ -18,6 +18,11 @@ from rich.table import Table
 from tabayyun.cli_output import DbOption, FormatOption, _open_writable, _text, err, out
 
 DataOption = typer.Option(..., "--data", help="A folder in the Baly et al. (2018) format (dataset/*.json).")
+# The options both eval commands take.
+ShippedOption = typer.Option(False, help="Evaluate the shipped model on every claim; train nothing.")
+FoldExtraOption = typer.Option(None, "--extra", help="ANS corpus folder: the pair model of each fold learns from it.")
+EvalEmbeddingsOption = typer.Option(True, help="Use the sentence-pair model on e5 embeddings (off: lexical only).")
+CacheOption = typer.Option(None, help="Embedding cache file (default ~/.cache/tabayyun/embeddings.db).")
 
 
 def _as_of(value: Optional[str]) -> Optional[str]:
@@ -138,7 +143,7 @@ def train_stance_command(
     out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the model (default: the package)."),
     embeddings: bool = typer.Option(True, help="Also train the sentence-pair model on e5 embeddings (embeds the"
                                             " best sentences of every document once; cached)."),
-    cache: Optional[str] = typer.Option(None, help="Embedding cache file (default ~/.cache/tabayyun/embeddings.db)."),
+    cache: Optional[str] = CacheOption,
 ) -> None:
     """Train the stance model on every claim in DATA and write it with its model card."""
     from tabayyun.train.stance import train_and_save
@@ -149,38 +154,39 @@ def train_stance_command(
 
 def eval_stance_command(
     data: str = DataOption,
-    shipped: bool = typer.Option(False, help="Evaluate the shipped model on every claim; train nothing."),
-    extra: Optional[str] = typer.Option(None, help="ANS corpus folder: the pair model of each fold learns from it."),
-    embeddings: bool = typer.Option(True, help="Use the sentence-pair model on e5 embeddings (off: lexical only)."),
-    cache: Optional[str] = typer.Option(None, help="Embedding cache file."),
+    shipped: bool = ShippedOption,
+    extra: Optional[str] = FoldExtraOption,
+    embeddings: bool = EvalEmbeddingsOption,
+    cache: Optional[str] = CacheOption,
     fmt: str = FormatOption,
 ) -> None:
     """Accuracy, macro-F1, per-class F1, confusion, rationale P/R and pairs/s (CV grouped by claim)."""
     from tabayyun.train.stance import evaluate_folder
 
-    result = evaluate_folder(data, shipped=shipped, embedder=_training_embedder(cache, embeddings), extra=extra)
-    if fmt == "json":
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-        return
-    _print_report(result)
+    _emit_report(evaluate_folder(data, shipped=shipped, embedder=_training_embedder(cache, embeddings), extra=extra),
+                 fmt)
 
 
 def eval_verdict_command(
     data: str = DataOption,
-    shipped: bool = typer.Option(False, help="Evaluate the shipped models on every claim; train nothing."),
-    extra: Optional[str] = typer.Option(None, help="ANS corpus folder: the pair model of each fold learns from it."),
-    embeddings: bool = typer.Option(True, help="Use the sentence-pair model on e5 embeddings (off: lexical only)."),
-    cache: Optional[str] = typer.Option(None, help="Embedding cache file."),
+    shipped: bool = ShippedOption,
+    extra: Optional[str] = FoldExtraOption,
+    embeddings: bool = EvalEmbeddingsOption,
+    cache: Optional[str] = CacheOption,
     fmt: str = FormatOption,
 ) -> None:
     """Claim-veracity accuracy and macro-F1 against the corpus' true/false labels."""
     from tabayyun.train.stance import evaluate_verdicts
 
-    result = evaluate_verdicts(data, shipped=shipped, embedder=_training_embedder(cache, embeddings), extra=extra)
+    _emit_report(evaluate_verdicts(data, shipped=shipped, embedder=_training_embedder(cache, embeddings),
+                                   extra=extra), fmt)
+
+
+def _emit_report(result: dict, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-        return
-    _print_report(result)
+    else:
+        _print_report(result)
 
 
 def _print_report(result: dict) -> None:

@@ -96,5 +96,5 @@ def save_json(data: dict, path: str | Path) -> None:
 
 def load_json(source) -> dict:
     """Gzipped JSON from a path or a package resource."""
-    with source.open("rb") if hasattr(source, "open") and not isinstance(source, str) else open(source, "rb") as fh:
+    with (Path(source) if isinstance(source, str) else source).open("rb") as fh:
         return json.loads(gzip.decompress(fh.read()))
