@@ -81,6 +81,21 @@ class SearchIndexStore:
                 found[row[0]] = dict(zip(("title", "outlet", "published"), row[1:]))
         return found
 
+    def facet_values(self, doc_ids: list[str]) -> dict[str, dict]:
+        """id -> {outlet, published, story (id or None), entities [(canonical, type)]} for search facets."""
+        found: dict[str, dict] = {}
+        for chunk in _chunks(sorted(set(doc_ids))):
+            marks = ",".join("?" * len(chunk))
+            for doc_id, outlet, published, story in self.conn.execute(
+                    f"SELECT d.id, d.outlet, d.published, m.story_id FROM documents d"
+                    f" LEFT JOIN story_members m ON m.doc_id = d.id WHERE d.id IN ({marks})", chunk):
+                found[doc_id] = {"outlet": outlet, "published": published, "story": story, "entities": []}
+            for doc_id, canonical, type_ in self.conn.execute(
+                    f"SELECT DISTINCT doc_id, coalesce(canonical, text), type FROM entities"
+                    f" WHERE doc_id IN ({marks}) ORDER BY doc_id, idx", chunk):
+                found[doc_id]["entities"].append((canonical, type_))
+        return found
+
     def leads(self, doc_ids: list[str] | None = None, without_model: str | None = None) -> list[tuple[str, str, str]]:
         """(doc_id, title, first paragraph) of the given documents (default: all), keeping only those
         without a lead vector for `without_model` when it is given."""

@@ -36,13 +36,16 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
     """Every SQL statement of the workspace lives here (and in the migrations; search's in `searchindex.py`,
     near-duplicates' in `duplicatestore.py`, stories' in `storystore.py`)."""
 
-    def __init__(self, path: str | Path, readonly: bool = False):
+    def __init__(self, path: str | Path, readonly: bool = False, shared: bool = False):
+        """`shared`: the connection may be handed from thread to thread (the web server's pool does,
+        one user at a time)."""
         self.path = str(path)
         if readonly:
-            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30,
+                                        check_same_thread=not shared)
             self._check_readable()
         else:
-            self.conn = sqlite3.connect(self.path, timeout=30)
+            self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=not shared)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.migrate()
