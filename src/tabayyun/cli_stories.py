@@ -54,7 +54,7 @@ def stories(db: Optional[str] = DbOption, fmt: str = FormatOption,
                         f"outlets: {', '.join(story['outlets']) or '-'}", style="dim"), soft_wrap=True)
 
 
-def _story_query(db: Optional[str], story_id: Optional[int], fetch):
+def _story_query(db: Optional[str], what: str, fetch):
     """`fetch(storage)` on the workspace opened for writing; None from it means no such story (exit 1)."""
     storage = _open_writable(db)
     try:
@@ -62,7 +62,7 @@ def _story_query(db: Optional[str], story_id: Optional[int], fetch):
     finally:
         storage.close()
     if found is None:
-        err.print(_text(f"error: no story {story_id}"), soft_wrap=True)
+        err.print(_text(f"error: no {what}"), soft_wrap=True)
         raise typer.Exit(1)
     return found
 
@@ -89,7 +89,7 @@ def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun sto
         storage.cluster_missing()
         return get_story(storage, story_id)
 
-    found = _story_query(db, story_id, fetch)
+    found = _story_query(db, f"story {story_id}", fetch)
     if fmt == "json":
         sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
         return
@@ -105,7 +105,34 @@ def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun sto
         out.print(_text(f"      {_why(doc['reason'])}", style="dim"), soft_wrap=True)
 
 
+def topics(db: Optional[str] = DbOption, fmt: str = FormatOption,
+           min_stories: int = typer.Option(1, "--min-stories", help="Only topics of at least this many stories.")) -> None:
+    """Topics: stories (events) on one long-running subject, grouped; each link between two stories
+    with its similarity scores and shared entities."""
+    from tabayyun.connect.topics import list_topics
+
+    _check_format(fmt)
+    storage = _open_writable(db)
+    try:
+        found = list_topics(storage, min_stories=min_stories)
+    finally:
+        storage.close()
+    if fmt == "json":
+        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(_text(f"{len(found)} topics", style="bold"))
+    for topic in found:
+        line = _text(f"{topic['id']:>5}  {topic['first'] or '----------'} .. {topic['last'] or '----------'}"
+                     f"  {len(topic['stories']):>3} stories  {topic['size']:>3} docs  ")
+        line.append(_safe(topic["label"] or "-"))
+        out.print(line, soft_wrap=True)
+        for link in topic["links"]:
+            a, b = link["stories"]
+            out.print(_text(f"       stories {a} ~ {b}: {_why(link)}", style="dim"), soft_wrap=True)
+
+
 def timeline(story_id: Optional[int] = typer.Option(None, "--story", help="A story id (from `tabayyun stories`)."),
+             topic_id: Optional[int] = typer.Option(None, "--topic", help="A topic id (from `tabayyun topics`)."),
              entity: Optional[str] = typer.Option(None, "--entity", help="The documents naming this entity."),
              claim: Optional[str] = typer.Option(None, "--claim", help="The documents about this claim."),
              embeddings: bool = typer.Option(False, "--embeddings", help="With --claim: hybrid retrieval "
@@ -116,10 +143,11 @@ def timeline(story_id: Optional[int] = typer.Option(None, "--story", help="A sto
     from tabayyun.connect.timeline import select_timeline
 
     _check_format(fmt)
-    if sum(x is not None for x in (story_id, entity, claim)) != 1:
-        raise typer.BadParameter("give exactly one of --story, --entity or --claim")
-    events = _story_query(db, story_id, lambda storage: select_timeline(
-        storage, story=story_id, entity=entity, claim=claim, embeddings=embeddings))
+    if sum(x is not None for x in (story_id, topic_id, entity, claim)) != 1:
+        raise typer.BadParameter("give exactly one of --story, --topic, --entity or --claim")
+    events = _story_query(db, f"topic {topic_id}" if topic_id is not None else f"story {story_id}",
+                          lambda storage: select_timeline(storage, story=story_id, entity=entity, claim=claim,
+                                                          embeddings=embeddings, topic=topic_id))
     if fmt == "json":
         sys.stdout.write(json.dumps({"timeline": [e.to_dict() for e in events]}, ensure_ascii=False, indent=2) + "\n")
         return
@@ -140,4 +168,5 @@ def timeline(story_id: Optional[int] = typer.Option(None, "--story", help="A sto
 def register(app: typer.Typer) -> None:
     app.command()(stories)
     app.command()(story)
+    app.command()(topics)
     app.command()(timeline)

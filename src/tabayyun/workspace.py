@@ -70,14 +70,22 @@ class Workspace:
         self.storage.cluster_missing()
         return get_story(self.storage, int(story_id))
 
+    def topics(self, min_stories: int = 1) -> list[dict]:
+        """Topics: stories on one long-running subject grouped (linked by similarity without the time
+        gate), largest first, each link with its scores. See `tabayyun.connect.topics`."""
+        from tabayyun.connect.topics import list_topics
+
+        return list_topics(self.storage, min_stories=min_stories)
+
     def timeline(self, story: int | None = None, entity: str | None = None, claim: str | None = None,
-                 embeddings: bool = False) -> list[dict] | None:
-        """The dated events of a story, of the documents naming an entity, or of the documents about a
-        claim (each event with the document's stance): one of them; None when the story does not
-        exist. See `tabayyun.connect.timeline`."""
+                 embeddings: bool = False, topic: int | None = None) -> list[dict] | None:
+        """The dated events of a story, of a topic, of the documents naming an entity, or of the
+        documents about a claim (each event with the document's stance): one of them; None when the
+        story or topic does not exist. See `tabayyun.connect.timeline`."""
         from tabayyun.connect.timeline import select_timeline
 
-        events = select_timeline(self.storage, story=story, entity=entity, claim=claim, embeddings=embeddings)
+        events = select_timeline(self.storage, story=story, entity=entity, claim=claim, embeddings=embeddings,
+                                 topic=topic)
         return None if events is None else [event.to_dict() for event in events]
 
     def __len__(self) -> int:

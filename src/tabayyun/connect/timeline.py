@@ -111,14 +111,23 @@ def _documents_naming(storage, name: str) -> list[str]:
 
 
 def select_timeline(storage, story: int | None = None, entity: str | None = None, claim: str | None = None,
-                    embeddings: bool = False) -> list[Event] | None:
-    """The timeline of one story, of the documents naming an entity (canonical name or mention,
-    normalized substring), or of the documents about a claim (those not judged unrelated, each event
-    with the document's stance). Exactly one of them; None when the story does not exist."""
-    if sum(x is not None for x in (story, entity, claim)) != 1:
-        raise ValueError("give exactly one of story, entity or claim")
+                    embeddings: bool = False, topic: int | None = None) -> list[Event] | None:
+    """The timeline of one story, of a topic (its stories together), of the documents naming an entity
+    (canonical name or mention, normalized substring), or of the documents about a claim (those not
+    judged unrelated, each event with the document's stance). Exactly one of them; None when the story
+    or topic does not exist."""
+    if sum(x is not None for x in (story, entity, claim, topic)) != 1:
+        raise ValueError("give exactly one of story, topic, entity or claim")
     stances = None
-    if story is not None:
+    if topic is not None:
+        from tabayyun.connect.stories import get_story
+        from tabayyun.connect.topics import list_topics
+
+        found = next((t for t in list_topics(storage, embeddings=embeddings) if t["id"] == int(topic)), None)
+        if found is None:
+            return None
+        ids = [doc["id"] for s in found["stories"] for doc in get_story(storage, s["id"])["documents"]]
+    elif story is not None:
         from tabayyun.connect.stories import get_story
 
         storage.cluster_missing()
