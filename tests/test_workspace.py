@@ -203,9 +203,9 @@ def test_readonly_storage_cannot_write(sample_ws, tmp_path):
     assert not (tmp_path / "missing.db").exists()
 
 
-def test_open_storage_rejects_urls(tmp_path):
+def test_open_storage_rejects_unknown_addresses(tmp_path):
     with pytest.raises(ValueError, match="only SQLite files"):
-        open_storage("postgresql://localhost/tabayyun")
+        open_storage("mysql://localhost/tabayyun")
 
 
 def test_tabayyun_db_env_var(tmp_path, monkeypatch, articles, cli):

@@ -9,6 +9,7 @@ its stance scores, the features that pushed it and its rationale sentences.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tabayyun.model import Document
@@ -46,15 +47,21 @@ def document_entry(item: Assessment) -> dict:
             "stance": item.stance.label}
 
 
+Progress = Callable[[int, int], None]
+
+
 def assess(claim: str, documents: list[Document], reliability: dict[str, float] | None = None,
-           model: StanceModel | None = None, embedder=None) -> list[Assessment]:
-    """Stance of each document with its outlet's reliability (the workspace table, else the default)."""
+           model: StanceModel | None = None, embedder=None, on_progress: Progress | None = None) -> list[Assessment]:
+    """Stance of each document with its outlet's reliability (the workspace table, else the default);
+    `on_progress(done, total)` is called after each document."""
     reliability = reliability or {}
     items = []
     for doc in documents:
         result: StanceResult = stance(claim, doc, model=model, embedder=embedder)
         weight = reliability.get(doc.outlet or "", default_reliability(doc.outlet))
         items.append(Assessment(doc, result, weight))
+        if on_progress:
+            on_progress(len(items), len(documents))
     return items
 
 
@@ -66,7 +73,9 @@ def verify(claim: str, documents: list[Document], as_of: str | None = None,
 
 
 def check(storage, claim: str, as_of: str | None = None, top: int = DEFAULT_TOP,
-          embeddings: bool = True, model: StanceModel | None = None) -> CheckResult:
+          embeddings: bool = True, model: StanceModel | None = None,
+          on_progress: Progress | None = None) -> CheckResult:
+    """`on_progress(done, total)` follows the stance decisions, one per retrieved document."""
     started = time.perf_counter()
     embedder = Embedder(storage, enabled=embeddings)
     found = search(storage, claim, k=top * 2 if as_of else top, embeddings=embedder)
@@ -75,7 +84,7 @@ def check(storage, claim: str, as_of: str | None = None, top: int = DEFAULT_TOP,
         # Undated documents go on to the verdict, which leaves them out and says how many.
         documents = [d for d in documents if not d.published or d.published[:10] <= as_of][:top]
     model = model or load_stance_model()
-    items = assess(claim, documents, storage.reliabilities(), model, embedder)
+    items = assess(claim, documents, storage.reliabilities(), model, embedder, on_progress)
     verdict = aggregate(items, as_of)
     if as_of:
         items = [a for a in items if a.date]

@@ -11,6 +11,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tabayyun.cli_claims import check as check_claim, register
+from tabayyun.cli_export import register as register_export
 from tabayyun.cli_serve import register as register_serve
 from tabayyun.cli_stories import register as register_stories
 from tabayyun.cli_output import DbOption, FormatOption, _open_existing, _open_writable, _safe, _text, err, out
@@ -420,6 +421,7 @@ def eval_ner_command(
 register(app, train_app, eval_app)
 register_stories(app)
 register_serve(app)
+register_export(app)
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ def _open_existing(db: Optional[str]):
 def _open_writable(db: Optional[str]):
     """An existing workspace, opened for writing (search caches embeddings and indexes old documents)."""
     path = resolve_db(db)
-    if not Path(path).is_file():
+    if "://" not in path and not Path(path).is_file():
         err.print(_text(f"error: no workspace at {path} (run `tabayyun ingest` first)"), soft_wrap=True)
         raise typer.Exit(1)
     try:

@@ -1,4 +1,5 @@
-"""Readers: turn the paths a user gives (files, folders, JSON/JSONL, WARC, ZIP, stdin) into RawItems.
+"""Readers: turn the paths a user gives (files, folders, JSON/JSONL, WARC, ZIP, stdin, http(s) URLs and
+feeds: see `fetch.py`) into RawItems.
 
 Readers never stop a batch: a broken record yields an `ItemFailure` carrying a one-line reason and the
 reader goes on with the next one.
@@ -40,6 +41,11 @@ def iter_items(paths: list[str], max_bytes: int) -> Iterator[RawItem | ItemFailu
     for path in paths:
         if path == "-":
             yield from _guarded("<stdin>", _from_stdin(max_bytes))
+            continue
+        if path[:8].lower().startswith(("http://", "https://")):
+            from tabayyun.sources.fetch import iter_url  # httpx is only loaded when a URL is given
+
+            yield from _guarded(path, iter_url(path, max_bytes))
             continue
         p = Path(path)
         if p.is_dir():

@@ -1,4 +1,4 @@
-"""The workspace storage: the only place that knows SQL. SQLite now; other backends plug in here."""
+"""The workspace storage: the only place that knows SQL. SQLite files, or PostgreSQL (`store.postgres`)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,19 @@ def resolve_db(db: str | None) -> str:
 
 
 def open_storage(db: str | Path | None = None, readonly: bool = False, shared: bool = False) -> SQLiteStorage:
+    """A SQLite file, or a PostgreSQL database for a postgresql:// address (psycopg 3 needed)."""
     target = resolve_db(str(db) if db else None)
+    if target.startswith(("postgresql://", "postgres://")):
+        try:
+            from tabayyun.store.postgres import PostgresStorage
+        except ModuleNotFoundError as err:
+            if err.name != "psycopg":
+                raise
+            raise RuntimeError("a PostgreSQL workspace needs psycopg 3: pip install 'tabayyun[postgres]'") from None
+        return PostgresStorage(target, readonly=readonly, shared=shared)
     if "://" in target:
-        raise ValueError(f"unsupported workspace address {target!r}: only SQLite files are supported so far")
+        raise ValueError(f"unsupported workspace address {target.split('://', 1)[0]}://...: only SQLite files"
+                         " and postgresql:// addresses are supported")
     return SQLiteStorage(target, readonly=readonly, shared=shared)
 
 

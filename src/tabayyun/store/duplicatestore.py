@@ -72,11 +72,15 @@ class DuplicateStore:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self.conn:
             self.conn.executemany(
-                "INSERT OR REPLACE INTO minhash_signatures (doc_id, scheme, shingles, signature) VALUES (?,?,?,?)",
+                "INSERT INTO minhash_signatures (doc_id, scheme, shingles, signature) VALUES (?,?,?,?)"
+                " ON CONFLICT (doc_id) DO UPDATE SET scheme = excluded.scheme, shingles = excluded.shingles,"
+                " signature = excluded.signature",
                 rows)
             self.conn.executemany(
-                "INSERT OR REPLACE INTO duplicate_pairs (doc_a, doc_b, jaccard, containment, method, found_at)"
-                " VALUES (?,?,?,?,?,?)", [(*pair, now) for pair in pairs])
+                "INSERT INTO duplicate_pairs (doc_a, doc_b, jaccard, containment, method, found_at)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT (doc_a, doc_b) DO UPDATE SET jaccard = excluded.jaccard,"
+                " containment = excluded.containment, method = excluded.method, found_at = excluded.found_at",
+                [(*pair, now) for pair in pairs])
 
     def duplicate_pairs(self) -> list[tuple[str, str, float, float]]:
         """Every near-duplicate pair: (doc_a, doc_b, jaccard, containment), doc_a < doc_b."""

@@ -30,7 +30,8 @@ class SearchIndexStore:
         """Index rows of one document, inside the caller's transaction (the title as idx -1)."""
         rows = [(doc_id, TITLE_IDX, index_text(title))]
         rows += [(doc_id, i, index_text(text)) for i, text in enumerate(paragraphs)]
-        self.conn.executemany("INSERT OR IGNORE INTO search_units (doc_id, idx, terms) VALUES (?,?,?)", rows)
+        self.conn.executemany("INSERT INTO search_units (doc_id, idx, terms) VALUES (?,?,?)"
+                              " ON CONFLICT DO NOTHING", rows)
 
     def index_missing(self, batch: int = 500) -> int:
         """Index every document that has no row in the full-text index yet (documents stored before
@@ -91,8 +92,8 @@ class SearchIndexStore:
                     f" LEFT JOIN story_members m ON m.doc_id = d.id WHERE d.id IN ({marks})", chunk):
                 found[doc_id] = {"outlet": outlet, "published": published, "story": story, "entities": []}
             for doc_id, canonical, type_ in self.conn.execute(
-                    f"SELECT DISTINCT doc_id, coalesce(canonical, text), type FROM entities"
-                    f" WHERE doc_id IN ({marks}) ORDER BY doc_id, idx", chunk):
+                    f"SELECT doc_id, coalesce(canonical, text), type FROM entities WHERE doc_id IN ({marks})"
+                    " GROUP BY doc_id, coalesce(canonical, text), type ORDER BY doc_id, min(idx)", chunk):
                 found[doc_id]["entities"].append((canonical, type_))
         return found
 
@@ -100,7 +101,7 @@ class SearchIndexStore:
         """(doc_id, title, first paragraph) of the given documents (default: all), keeping only those
         without a lead vector for `without_model` when it is given."""
         sql = ("SELECT d.id, coalesce(d.title, ''), coalesce(p.text, '') FROM documents d"
-               " LEFT JOIN paragraphs p ON p.doc_id = d.id AND p.idx = 0 WHERE 1")
+               " LEFT JOIN paragraphs p ON p.doc_id = d.id AND p.idx = 0 WHERE 1 = 1")
         params: list[str] = []
         if without_model is not None:
             sql += " AND NOT EXISTS (SELECT 1 FROM lead_embeddings l WHERE l.doc_id = d.id AND l.model = ?)"
@@ -128,9 +129,11 @@ class SearchIndexStore:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self.conn:
             self.conn.executemany(
-                "INSERT OR IGNORE INTO embeddings (key, model, kind, dim, vector, created_at) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO embeddings (key, model, kind, dim, vector, created_at) VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT DO NOTHING",
                 [(*row, now) for row in rows])
-            self.conn.executemany("INSERT OR REPLACE INTO lead_embeddings (doc_id, model, key) VALUES (?,?,?)",
+            self.conn.executemany("INSERT INTO lead_embeddings (doc_id, model, key) VALUES (?,?,?)"
+                                  " ON CONFLICT (doc_id, model) DO UPDATE SET key = excluded.key",
                                   list(leads))
 
     def lead_count(self, model: str) -> int:
@@ -149,3 +152,33 @@ class SearchIndexStore:
         return self.conn.execute(
             "SELECT l.doc_id, e.dim, e.vector FROM lead_embeddings l JOIN embeddings e ON e.key = l.key"
             " WHERE l.model = ? ORDER BY l.doc_id", (model,)).fetchall()
+
+    # workbench reads ----------------------------------------------------------------------------
+    def workspace_counts(self) -> dict[str, int]:
+        """The numbers on the workbench's home page."""
+        queries = {
+            "documents": "SELECT count(*) FROM documents",
+            "outlets": "SELECT count(DISTINCT outlet) FROM documents WHERE outlet IS NOT NULL",
+            "stories": "SELECT count(DISTINCT story_id) FROM story_members",
+            "entities": "SELECT count(DISTINCT canonical) FROM entities",
+            "quotes": "SELECT count(*) FROM quotes",
+            "failures": "SELECT count(*) FROM ingest_failures",
+        }
+        return {name: self.conn.execute(sql).fetchone()[0] for name, sql in queries.items()}
+
+    def entity_mentions_of(self, name: str) -> list[dict]:
+        """The mentions whose canonical name (or, failing that, text) is `name`: {doc_id, text, type, role}."""
+        rows = self.conn.execute(
+            "SELECT doc_id, text, type, role FROM entities WHERE canonical = ?"
+            " UNION ALL SELECT doc_id, text, type, role FROM entities WHERE text = ? AND canonical != ?",
+            (name, name, name)).fetchall()
+        return [dict(zip(("doc_id", "text", "type", "role"), row)) for row in rows]
+
+    def speaker_quotes(self, canonical: str, limit: int = 100) -> list[dict]:
+        """The quotes of one speaker (exact canonical name), newest document first."""
+        rows = self.conn.execute(
+            "SELECT q.doc_id, d.title, d.outlet, d.published, q.speaker, q.cue, q.cue_class, q.content"
+            " FROM quotes q JOIN documents d ON d.id = q.doc_id WHERE q.speaker_canonical = ?"
+            " ORDER BY d.published IS NULL, d.published DESC, q.doc_id, q.idx LIMIT ?", (canonical, limit)).fetchall()
+        keys = ("doc_id", "title", "outlet", "published", "speaker", "cue", "cue_class", "content")
+        return [dict(zip(keys, row)) for row in rows]

@@ -14,6 +14,8 @@ from tabayyun.store.searchindex import SearchIndexStore
 from tabayyun.store.storystore import StoryStore
 
 SCHEMA_VERSION_PRAGMA = "user_version"
+# LIMIT for "no limit" that SQLite and PostgreSQL both accept (SQLite's -1 is an error in PostgreSQL).
+NO_LIMIT = 2**63 - 1
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -30,6 +32,16 @@ LATEST_VERSION = max(v for v, _, _ in _migrations())
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _document_filters(outlet: str | None, since: str | None, until: str | None) -> tuple[str, list[str]]:
+    """The WHERE clause (or "") and its parameters for documents of an outlet and a publication range."""
+    where, params = [], []
+    for clause, value in (("outlet = ?", outlet), ("published >= ?", since), ("published <= ?", until)):
+        if value:
+            where.append(clause)
+            params.append(value)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
 class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
@@ -101,8 +113,8 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
         with self.conn:
             for doc, size in docs:
                 cursor = self.conn.execute(
-                    "INSERT OR IGNORE INTO documents (id, source, url, format, encoding, title, outlet, published,"
-                    " language, analysis, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO documents (id, source, url, format, encoding, title, outlet, published,"
+                    " language, analysis, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                     (doc.id, doc.path, doc.url, doc.format, doc.encoding, doc.title, doc.outlet, doc.published,
                      doc.language, json.dumps(doc.to_dict(), ensure_ascii=False), now),
                 )
@@ -120,33 +132,34 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
                     )
                     self._add_understanding(doc)
                     self._index_document(doc.id, doc.title, doc.paragraphs)
-                self.conn.execute("INSERT OR IGNORE INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)",
+                self.conn.execute("INSERT INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)"
+                                  " ON CONFLICT DO NOTHING",
                                   (doc.id, doc.path or "", now))
                 stored.append(is_new)
         return stored
 
     def _add_understanding(self, doc: Document) -> None:
         self.conn.executemany(
-            "INSERT INTO entities (doc_id, idx, text, type, canonical, role, source, paragraph, start, end)"
+            "INSERT INTO entities (doc_id, idx, text, type, canonical, role, source, paragraph, start, \"end\")"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
             [(doc.id, i, e.text, e.type, e.canonical, e.role, e.source, e.paragraph, e.start, e.end)
              for i, e in enumerate(doc.entities)],
         )
         self.conn.executemany(
             "INSERT INTO quotes (doc_id, idx, speaker, speaker_canonical, speaker_kind, cue, cue_class, content,"
-            " direct, paragraph, start, end, via, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " direct, paragraph, start, \"end\", via, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(doc.id, i, q.speaker, q.speaker_canonical, q.speaker_kind, q.cue, q.cue_class, q.content,
               int(q.direct), q.paragraph, q.start, q.end, json.dumps(q.via, ensure_ascii=False), q.evidence)
              for i, q in enumerate(doc.quotes)],
         )
         self.conn.executemany(
-            "INSERT INTO citations (doc_id, idx, source, source_id, kind, paragraph, start, end)"
+            "INSERT INTO citations (doc_id, idx, source, source_id, kind, paragraph, start, \"end\")"
             " VALUES (?,?,?,?,?,?,?,?)",
             [(doc.id, i, c.source, c.source_id, c.kind, c.paragraph, c.start, c.end)
              for i, c in enumerate(doc.citations)],
         )
         self.conn.executemany(
-            "INSERT INTO time_expressions (doc_id, idx, text, value, granularity, anchor, paragraph, start, end)"
+            "INSERT INTO time_expressions (doc_id, idx, text, value, granularity, anchor, paragraph, start, \"end\")"
             " VALUES (?,?,?,?,?,?,?,?,?)",
             [(doc.id, i, t.text, t.value, t.granularity, t.anchor, t.paragraph, t.start, t.end)
              for i, t in enumerate(doc.times)],
@@ -189,7 +202,8 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
         """Record more places where already-stored content was read from."""
         now = _now()
         with self.conn:
-            self.conn.executemany("INSERT OR IGNORE INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)",
+            self.conn.executemany("INSERT INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)"
+                                  " ON CONFLICT DO NOTHING",
                                   [(doc_id, source, now) for doc_id, source in seen])
 
     def add_failures(self, failures: list[tuple[str, str]]) -> None:
@@ -221,24 +235,15 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
     def list(self, limit: int | None = None, offset: int = 0, outlet: str | None = None,
              since: str | None = None, until: str | None = None) -> list[dict]:
         """Document summaries, newest publication first, then by ingestion order."""
-        where, params = [], []
-        if outlet:
-            where.append("outlet = ?")
-            params.append(outlet)
-        if since:
-            where.append("published >= ?")
-            params.append(since)
-        if until:
-            where.append("published <= ?")
-            params.append(until)
+        where, params = _document_filters(outlet, since, until)
         sql = (
             "SELECT id, title, outlet, published, language, format, source,"
             " (SELECT count(*) FROM paragraphs p WHERE p.doc_id = d.id),"
             " (SELECT count(*) FROM removed_blocks b WHERE b.doc_id = d.id)"
-            " FROM documents d" + (" WHERE " + " AND ".join(where) if where else "")
+            " FROM documents d" + where
             + " ORDER BY published IS NULL, published DESC, rowid LIMIT ? OFFSET ?"
         )
-        rows = self.conn.execute(sql, (*params, limit if limit is not None else -1, offset)).fetchall()
+        rows = self.conn.execute(sql, (*params, limit if limit is not None else NO_LIMIT, offset)).fetchall()
         keys = ("id", "title", "outlet", "published", "language", "format", "source", "paragraphs", "removed")
         return [dict(zip(keys, row)) for row in rows]
 
@@ -265,3 +270,19 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
         return self.conn.execute(
             "SELECT outlet, count(*) FROM documents WHERE outlet IS NOT NULL GROUP BY outlet"
             " ORDER BY count(*) DESC, outlet").fetchall()
+
+    # web API -----------------------------------------------------------------------------------
+    def count_documents(self, outlet: str | None = None, since: str | None = None, until: str | None = None) -> int:
+        """How many documents `list` would give with the same filters and no limit."""
+        where, params = _document_filters(outlet, since, until)
+        return self.conn.execute("SELECT count(*) FROM documents" + where, params).fetchone()[0]
+
+    def story_of(self, doc_id: str) -> int | None:
+        """The id of the story `doc_id` belongs to, if it has been clustered into one."""
+        row = self.conn.execute("SELECT story_id FROM story_members WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def reliability_rows(self) -> dict[str, dict]:
+        """Reliability set by users with its note: outlet -> {reliability, note}."""
+        return {outlet: {"reliability": value, "note": note} for outlet, value, note in self.conn.execute(
+            "SELECT outlet, reliability, note FROM source_reliability ORDER BY outlet")}

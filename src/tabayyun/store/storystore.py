@@ -46,7 +46,8 @@ class StoryStore:
     def duplicates_of(self, doc_id: str) -> list[str]:
         """The documents stored as near-duplicates of `doc_id`."""
         return [row[0] for row in self.conn.execute(
-            "SELECT doc_b FROM duplicate_pairs WHERE doc_a = ? UNION SELECT doc_a FROM duplicate_pairs WHERE doc_b = ?",
+            "SELECT doc_b FROM duplicate_pairs WHERE doc_a = ? UNION SELECT doc_a FROM duplicate_pairs WHERE doc_b = ?"
+            " ORDER BY 1",
             (doc_id, doc_id))]
 
     def save_stories(self, stories: list[tuple[int, str | None, str | None, str | None, str | None]],
@@ -61,7 +62,9 @@ class StoryStore:
                 " first = excluded.first, last = excluded.last, updated_at = excluded.updated_at",
                 [(*row, now) for row in stories])
             self.conn.executemany(
-                "INSERT OR REPLACE INTO story_members (doc_id, story_id, score, reason, joined_at) VALUES (?,?,?,?,?)",
+                "INSERT INTO story_members (doc_id, story_id, score, reason, joined_at) VALUES (?,?,?,?,?)"
+                " ON CONFLICT (doc_id) DO UPDATE SET story_id = excluded.story_id, score = excluded.score,"
+                " reason = excluded.reason, joined_at = excluded.joined_at",
                 [(doc_id, story_id, score, json.dumps(reason, ensure_ascii=False), now)
                  for doc_id, story_id, score, reason in members])
 

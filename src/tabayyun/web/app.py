@@ -60,8 +60,13 @@ class StoragePool:
             self._release(storage)
 
     def close(self) -> None:
+        """Close every connection; the pool opens new ones if used again (a test client may run the
+        app's lifespan, and so this, around each request)."""
+        while not self._idle.empty():
+            self._idle.get_nowait()
         for storage in self._all:
             storage.close()
+        self._all.clear()
 
 
 def _storage(request: Request) -> Iterator[SQLiteStorage]:
@@ -143,24 +148,29 @@ def create_app(db: str | None = None, token: str | None = None, max_request_byte
     (default: $TABAYYUN_TOKEN) is then required for every write."""
     from tabayyun import __version__
     from tabayyun.web import api, pages
+    from tabayyun.web.jobs import JobManager
 
     pool = StoragePool(resolve_db(db))
+    jobs = JobManager()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        jobs.close()
         pool.close()
 
     app = FastAPI(title="tabayyun", version=__version__, docs_url=f"{API_PREFIX}/docs",
                   openapi_url=f"{API_PREFIX}/openapi.json", redoc_url=None, lifespan=lifespan,
                   description="tabayyun (تبيّن): an Arabic-first claim-verification workbench.")
     app.state.pool = pool
+    app.state.jobs = jobs
     app.state.token = token if token is not None else (os.environ.get("TABAYYUN_TOKEN") or None)
     app.state.max_request_bytes = max_request_bytes
     _install_error_handlers(app)
     _install_size_limit(app, max_request_bytes)
     app.mount("/static", StaticFiles(directory=str(resources.files("tabayyun.web").joinpath("static"))),
               name="static")
-    app.include_router(api.router)
+    for router in api.routers():
+        app.include_router(router)
     app.include_router(pages.router)
     return app

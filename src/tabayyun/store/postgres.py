@@ -1,0 +1,181 @@
+"""The PostgreSQL workspace: the same tables, queries and schema versions as the SQLite one.
+
+`PostgresStorage` inherits every query of `SQLiteStorage` (they are written in SQL both engines run, over
+a `PgConnection` that speaks sqlite3's dialect of the DB-API) and overrides only what differs: opening,
+schema versioning (a one-row table instead of PRAGMA user_version; `migrations/postgres/*.sql` instead
+of `migrations/*.sql`), full-text ranking (a tsvector of the stored stems instead of FTS5) and retries
+of write transactions that PostgreSQL aborts as deadlocks when several processes write at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import re
+import time
+from collections.abc import Callable
+from importlib import resources
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors
+
+from tabayyun.store.pgconnection import PgConnection
+from tabayyun.store.sqlite import LATEST_VERSION, SQLiteStorage
+
+VERSION_TABLE = "tabayyun_schema"
+# FTS5's bm25() parameters, so both backends rank full-text hits alike.
+BM25_K1, BM25_B = 1.2, 0.75
+WRITE_ATTEMPTS = 5
+
+T = TypeVar("T")
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("tabayyun.store").joinpath("migrations").joinpath("postgres")
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def display_address(url: str) -> str:
+    """The address without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def expression_terms(expression: str) -> list[str]:
+    """The terms of an FTS5 expression built by `search.fulltext.match_expression` ("a" OR "b")."""
+    return [term.replace('""', '"') for term in re.findall(r'"((?:[^"]|"")*)"', expression)]
+
+
+def _retry_conflicts(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a one-transaction write again when PostgreSQL aborted it as a deadlock (two ingest
+    processes inserting the same documents in different orders): the rerun finds the other's rows."""
+
+    @functools.wraps(method)
+    def retrying(self, *args, **kwargs):
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return method(self, *args, **kwargs)
+            except (errors.DeadlockDetected, errors.SerializationFailure):
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        raise AssertionError("unreachable")
+
+    return retrying
+
+
+# One statement ranks the units matching any query term with FTS5's BM25: per term, its idf over all
+# units (floored at 1e-6 as FTS5 does) times its saturated frequency in the unit, normalised by the
+# unit's length against the average. Each term is a phrase of the tokens the 'simple' parser finds
+# in it, as an FTS5 quoted string is.
+FULLTEXT_SQL = f"""
+WITH stats AS (
+    SELECT count(*)::float8 AS n, coalesce(avg(length), 0)::float8 AS avgdl FROM search_units
+), query AS (
+    SELECT t.term, phraseto_tsquery('simple', t.term) AS tsq FROM unnest(?::text[]) AS t(term)
+), hits AS (
+    SELECT query.term, s.rowid, s.doc_id, s.idx, s.length, s.tsv
+    FROM query JOIN search_units s ON s.tsv @@ query.tsq
+), df AS (
+    SELECT term, count(*)::float8 AS hit_units FROM hits GROUP BY term
+), weighted AS (
+    SELECT h.rowid, h.doc_id, h.idx,
+           greatest(ln((stats.n - df.hit_units + 0.5) / (df.hit_units + 0.5)), 1e-6) AS idf,
+           coalesce((SELECT sum(coalesce(array_length(u.positions, 1), 1)) FROM unnest(h.tsv) u
+                     WHERE u.lexeme = lower(h.term)), 1)::float8 AS tf,
+           h.length / nullif(stats.avgdl, 0) AS relative_length
+    FROM hits h JOIN df ON df.term = h.term CROSS JOIN stats
+)
+SELECT doc_id, idx,
+       -sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * coalesce(relative_length, 1))))
+       AS score
+FROM weighted GROUP BY rowid, doc_id, idx ORDER BY score, rowid LIMIT ?
+"""
+
+
+class PostgresStorage(SQLiteStorage):
+    """A workspace in a PostgreSQL database (or a schema of one: put `options=-csearch_path%3DNAME`
+    in the address). `path` is the address, so worker processes can open their own view."""
+
+    def __init__(self, url: str, readonly: bool = False, shared: bool = False):
+        """`shared` is accepted for the same signature: a psycopg connection may change threads."""
+        self.path = url
+        try:
+            self.conn = PgConnection(url, readonly=readonly)
+        except psycopg.OperationalError as err:
+            raise RuntimeError(f"cannot open the workspace at {display_address(url)}: {err}".strip()) from None
+        if readonly:
+            self._check_readable()
+        else:
+            self.migrate()
+            self.index_missing()
+            self.sign_missing()
+
+    # schema -----------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        if self.conn.execute("SELECT to_regclass(?)", (VERSION_TABLE,)).fetchone()[0] is None:
+            return 0
+        row = self.conn.execute(f"SELECT version FROM {VERSION_TABLE}").fetchone()
+        return row[0] if row else 0
+
+    def _check_readable(self) -> None:
+        version = self.schema_version
+        if version == 0 or version > LATEST_VERSION:
+            self.conn.close()
+            what = "is not a tabayyun workspace (no schema)" if version == 0 else (
+                f"has schema version {version}, newer than this tabayyun ({LATEST_VERSION}): upgrade tabayyun")
+            raise RuntimeError(f"{display_address(self.path)} {what}")
+
+    def migrate(self) -> list[str]:
+        """Apply every migration newer than the workspace's version, each in its own transaction. An
+        advisory lock makes processes that open a new workspace at once apply each migration once."""
+        current = self.schema_version
+        if current > LATEST_VERSION:
+            raise RuntimeError(f"{display_address(self.path)} has schema version {current}, newer than this"
+                               f" tabayyun ({LATEST_VERSION}): upgrade tabayyun")
+        applied = []
+        for version, name, sql in _migrations():
+            if version <= current:
+                continue
+            with self.conn:
+                self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('tabayyun.migrate.' || current_schema()))")
+                self.conn.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER NOT NULL,"
+                                  " single BOOLEAN PRIMARY KEY DEFAULT true CHECK (single))")
+                current = self.schema_version
+                if version <= current:
+                    continue
+                self.conn.execute_script(sql)
+                self.conn.execute(f"INSERT INTO {VERSION_TABLE} (version) VALUES (?)"
+                                  " ON CONFLICT (single) DO UPDATE SET version = excluded.version", (version,))
+            applied.append(name)
+        return applied
+
+    # full text --------------------------------------------------------------------------------
+    def fulltext_units(self, expression: str, limit: int) -> list[tuple[str, int, float]]:
+        """(doc_id, idx, bm25) of the best units matching an FTS5 expression; lower bm25 is better."""
+        terms = expression_terms(expression)
+        if not terms:
+            return []
+        return [(doc_id, idx, float(score)) for doc_id, idx, score
+                in self.conn.execute(FULLTEXT_SQL, (terms, limit)).fetchall()]
+
+    # writes that concurrent writers may deadlock -------------------------------------------------
+    add_documents = _retry_conflicts(SQLiteStorage.add_documents)
+    add_sources = _retry_conflicts(SQLiteStorage.add_sources)
+    add_signatures = _retry_conflicts(SQLiteStorage.add_signatures)
+    save_stories = _retry_conflicts(SQLiteStorage.save_stories)
+    cache_embeddings = _retry_conflicts(SQLiteStorage.cache_embeddings)
+
+
+if [version for version, _, _ in _migrations()] != list(range(1, LATEST_VERSION + 1)):
+    raise ImportError("tabayyun.store: the PostgreSQL migrations do not match the SQLite schema versions")
