@@ -94,7 +94,7 @@ def sources(
     fmt: str = FormatOption,
 ) -> None:
     """The outlets of the workspace and how far each is trusted when claims are checked."""
-    from tabayyun.verdict import default_reliability
+    from tabayyun.verdict import source_rows
 
     storage = _open_writable(db)
     try:
@@ -104,12 +104,7 @@ def sources(
                 storage.set_reliability(outlet.strip(), float(value), note)
             except ValueError as exc:
                 raise typer.BadParameter(f"--set {assignment}: {exc}") from None
-        edited = storage.reliabilities()
-        rows = [{"outlet": outlet, "documents": count,
-                 "reliability": edited.get(outlet, default_reliability(outlet)),
-                 "set_by": "user" if outlet in edited else "default"} for outlet, count in storage.outlets()]
-        rows += [{"outlet": o, "documents": 0, "reliability": r, "set_by": "user"}
-                 for o, r in edited.items() if o not in {row["outlet"] for row in rows}]
+        rows = source_rows(storage)
     finally:
         storage.close()
     if fmt == "json":

@@ -76,6 +76,19 @@ def default_reliability(outlet: str | None) -> float:
     return DEFAULT_RELIABILITY[known.kind if known else (None if not outlet else "outlet")]
 
 
+def source_rows(storage) -> list[dict]:
+    """Every outlet of the workspace with its documents and reliability (set by a user, with its note,
+    else the default of its kind), then outlets a user rated that have no document yet."""
+    edited = storage.reliability_rows()
+    rows = [{"outlet": outlet, "documents": count,
+             "reliability": edited[outlet]["reliability"] if outlet in edited else default_reliability(outlet),
+             "set_by": "user" if outlet in edited else "default", "note": edited.get(outlet, {}).get("note")}
+            for outlet, count in storage.outlets()]
+    known = {row["outlet"] for row in rows}
+    return rows + [{"outlet": outlet, "documents": 0, "set_by": "user", **values}
+                   for outlet, values in edited.items() if outlet not in known]
+
+
 def independent_sources(assessments: list[Assessment]) -> None:
     """Set each assessment's source_key: copies and reports resting on one credited agency share one."""
     hashes = [shingles(a.document.paragraphs) for a in assessments]

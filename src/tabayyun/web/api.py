@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from tabayyun.web.api_models import (DocumentOut, DocumentPage, DuplicateGroup, EntityOut, Health, JobOut,
                                      QuoteOut, ReliabilityIn, SearchOut, SourceOut, StoryDetail, StoryOut,
-                                     TimelineOut, errors)
+                                     TimelineOut, TopicOut, errors)
 from tabayyun.web.app import API_PREFIX, WorkspaceStorage, WriteAccess
 
 router = APIRouter(prefix=API_PREFIX, tags=["api"], responses=errors(422))
@@ -147,22 +147,35 @@ def get_story(storage: WorkspaceStorage, story_id: int = StoryId) -> dict:
     return found
 
 
+@router.get("/topics", response_model=list[TopicOut])
+def topics(storage: WorkspaceStorage,
+           min_stories: int = Query(1, ge=1, le=1000, description="Only topics of at least this many stories.")
+           ) -> list[dict]:
+    """Topics: stories on one long-running subject grouped, largest first; each link between two
+    stories with its similarity scores and shared entities."""
+    from tabayyun.connect.topics import list_topics
+
+    return list_topics(storage, min_stories=min_stories)
+
+
 @router.get("/timeline", response_model=TimelineOut, responses=errors(404))
 def timeline(storage: WorkspaceStorage,
              story: int | None = Query(None, ge=0, le=MAX_STORY_ID),
+             topic: int | None = Query(None, ge=0, le=MAX_STORY_ID),
              entity: str | None = Query(None, min_length=1, max_length=200),
              claim: str | None = Query(None, min_length=1, max_length=2000),
              embeddings: bool = Query(False, description="Semantic retrieval for a claim's documents.")) -> dict:
-    """The dated events of a story, of the documents naming an entity, or of the documents about a
-    claim (with each document's stance). Give exactly one of story, entity and claim."""
+    """The dated events of a story, of a topic, of the documents naming an entity, or of the documents
+    about a claim (with each document's stance). Give exactly one of story, topic, entity and claim."""
     from tabayyun.connect.timeline import select_timeline
 
-    if sum(value is not None for value in (story, entity, claim)) != 1:
-        raise HTTPException(422, "give exactly one of story, entity or claim")
-    events = select_timeline(storage, story=story, entity=entity, claim=claim, embeddings=embeddings)
+    if sum(value is not None for value in (story, topic, entity, claim)) != 1:
+        raise HTTPException(422, "give exactly one of story, topic, entity or claim")
+    events = select_timeline(storage, story=story, entity=entity, claim=claim, embeddings=embeddings, topic=topic)
     if events is None:
-        raise HTTPException(404, f"no story {story}")
-    return {"story": story, "entity": entity, "claim": claim, "events": [event.to_dict() for event in events]}
+        raise HTTPException(404, f"no topic {topic}" if topic is not None else f"no story {story}")
+    return {"story": story, "topic": topic, "entity": entity, "claim": claim,
+            "events": [event.to_dict() for event in events]}
 
 
 @router.get("/duplicates", response_model=list[DuplicateGroup])
@@ -177,23 +190,11 @@ def duplicates(storage: WorkspaceStorage,
     return duplicate_groups(storage, passages=passages)
 
 
-def source_rows(storage) -> list[dict]:
-    """Every outlet with its documents and reliability (set by a user, else the default of its kind)."""
-    from tabayyun.verdict import default_reliability
-
-    edited = storage.reliability_rows()
-    rows = [{"outlet": outlet, "documents": count,
-             "reliability": edited[outlet]["reliability"] if outlet in edited else default_reliability(outlet),
-             "set_by": "user" if outlet in edited else "default", "note": edited.get(outlet, {}).get("note")}
-            for outlet, count in storage.outlets()]
-    known = {row["outlet"] for row in rows}
-    return rows + [{"outlet": outlet, "documents": 0, "set_by": "user", **values}
-                   for outlet, values in edited.items() if outlet not in known]
-
-
 @router.get("/sources", response_model=list[SourceOut])
 def sources(storage: WorkspaceStorage) -> list[dict]:
     """The outlets of the workspace and how far each is trusted when claims are checked."""
+    from tabayyun.verdict import source_rows
+
     return source_rows(storage)
 
 
@@ -204,5 +205,7 @@ def set_source(storage: WorkspaceStorage, body: ReliabilityIn,
     """Set how far an outlet is trusted (0 to 1), with a note saying why. Needs the token when set."""
     if not outlet.strip():
         raise HTTPException(422, "the outlet name is empty")
+    from tabayyun.verdict import source_rows
+
     storage.set_reliability(outlet.strip(), body.reliability, body.note)
     return next(row for row in source_rows(storage) if row["outlet"] == outlet.strip())

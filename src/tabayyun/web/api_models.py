@@ -185,6 +185,24 @@ class StoryDetail(StoryOut):
     documents: list[dict[str, Any]]
 
 
+class TopicStory(Open):
+    id: int
+    label: str | None = None
+    first: str | None = None
+    last: str | None = None
+    size: int
+
+
+class TopicOut(Open):
+    id: int
+    label: str | None = None
+    first: str | None = None
+    last: str | None = None
+    size: int
+    stories: list[TopicStory]
+    links: list[dict[str, Any]]
+
+
 class TimelineEvent(Open):
     date: str | None = None
     doc_id: str
@@ -195,6 +213,7 @@ class TimelineEvent(Open):
 
 class TimelineOut(Open):
     story: int | None = None
+    topic: int | None = None
     entity: str | None = None
     claim: str | None = None
     events: list[TimelineEvent]

@@ -131,16 +131,34 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 500, f"internal error: {type(exc).__name__}")
 
 
-def _install_size_limit(app: FastAPI, limit: int) -> None:
-    @app.middleware("http")
-    async def refuse_oversized(request: Request, call_next):
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413: at once from Content-Length, and while
+    reading for bodies sent without it (chunked), so no route ever holds more than the limit."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request = Request(scope)
         length = request.headers.get("content-length")
-        if length is not None:
-            if not length.isdigit():
-                return error_response(request, 400, "invalid Content-Length header")
-            if int(length) > limit:
-                return error_response(request, 413, f"request body over the limit of {limit:,} bytes")
-        return await call_next(request)
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            status, message = (400, "invalid Content-Length header") if not length.isdigit() else (
+                413, f"request body over the limit of {self.limit:,} bytes")
+            return await error_response(request, status, message)(scope, receive, send)
+        received = 0
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                # An HTTPException passes through FastAPI's body parsing to the error handlers.
+                raise StarletteHTTPException(413, f"request body over the limit of {self.limit:,} bytes")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def create_app(db: str | None = None, token: str | None = None, max_request_bytes: int = MAX_REQUEST_BYTES) -> FastAPI:
@@ -167,7 +185,7 @@ def create_app(db: str | None = None, token: str | None = None, max_request_byte
     app.state.token = token if token is not None else (os.environ.get("TABAYYUN_TOKEN") or None)
     app.state.max_request_bytes = max_request_bytes
     _install_error_handlers(app)
-    _install_size_limit(app, max_request_bytes)
+    app.add_middleware(BodyLimit, limit=max_request_bytes)
     app.mount("/static", StaticFiles(directory=str(resources.files("tabayyun.web").joinpath("static"))),
               name="static")
     for router in api.routers():
