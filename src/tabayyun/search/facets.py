@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tabayyun.search.hybrid import SearchResult, search
+from tabayyun.search.hybrid import SearchResult, rank
 
 FACETS = ("outlet", "year", "entity", "story")
 # Facets are counted over a wider pool than the page shown, so narrowing finds more than the first page.
@@ -71,9 +71,9 @@ def faceted_search(storage, query: str, k: int = 20, embeddings=True, offset: in
                    filters: Filters | None = None, **narrowing) -> FacetedResult:
     """The hits for `query` passing `filters` (or the same as keywords), `offset`..`offset + k`."""
     filters = filters or Filters(**narrowing)
-    found = search(storage, query, k=max(POOL, offset + k), embeddings=embeddings)
-    values = storage.facet_values([hit.doc_id for hit in found.hits])
-    pool = [values.get(hit.doc_id, {}) for hit in found.hits]
-    kept = [hit for hit, value in zip(found.hits, pool) if filters.admits(value)]
-    found.hits = kept[offset:offset + k]
-    return FacetedResult(found, filters, count_facets(pool), len(kept))
+    ranking = rank(storage, query, k=max(POOL, offset + k), embeddings=embeddings)
+    values = storage.facet_values([doc_id for doc_id, _ in ranking.fused])
+    pool = [values.get(doc_id, {}) for doc_id, _ in ranking.fused]
+    kept = [ranked for ranked, value in zip(ranking.fused, pool) if filters.admits(value)]
+    # Snippets cost most of a search: only the page shown gets them, not the whole pool.
+    return FacetedResult(ranking.to_result(storage, kept[offset:offset + k]), filters, count_facets(pool), len(kept))

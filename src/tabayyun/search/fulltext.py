@@ -9,12 +9,13 @@ read as query syntax.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
 from tabayyun.arabic.normalize import normalize_for_match
-from tabayyun.arabic.tokenize import light_stem, split_clitics, stem_variants, tokenize
+from tabayyun.arabic.tokenize import _TOKEN, light_stem, split_clitics, stem_variants, tokenize
 
 # Function words that would match nearly every paragraph (normalized: أ/إ -> ا, ى -> ي, ة -> ه).
 STOP_WORDS = frozenset("""
@@ -103,17 +104,16 @@ def fulltext_search(storage: FulltextStore, query: str, limit: int = 50) -> tupl
     for doc_id, idx, bm25 in rows:
         score = -bm25 * (TITLE_BOOST if idx < 0 else 1.0)
         by_doc.setdefault(doc_id, []).append((idx, score))
-    matches = []
+    ranked = []
     for doc_id, units in by_doc.items():
         units.sort(key=lambda unit: -unit[1])
-        body = [idx for idx, _ in units if idx >= 0]
         # The best unit decides; the next ones add a little (a story told in title and body beats one mention).
         score = units[0][1] + OTHER_UNITS_WEIGHT * sum(unit_score for _, unit_score in units[1:3])
-        matches.append(DocMatch(doc_id, 0, score, body[0] if body else -1, units))
-    matches.sort(key=lambda m: (-m.score, -len(m.units), m.doc_id))
-    for rank, match in enumerate(matches[:limit], 1):
-        match.rank = rank
-    return matches[:limit], terms
+        ranked.append((-score, -len(units), doc_id, units))
+    ranked.sort()  # doc ids are unique: the unit lists are never compared
+    # Only the documents returned become DocMatch objects (a wide query reads hundreds more).
+    return [DocMatch(doc_id, rank, -negated, next((idx for idx, _ in units if idx >= 0), -1), units)
+            for rank, (negated, _, doc_id, units) in enumerate(ranked[:limit], 1)], terms
 
 
 def _window(text: str, spans: list[tuple[int, int]], width: int) -> tuple[int, int]:
@@ -132,13 +132,28 @@ def _window(text: str, spans: list[tuple[int, int]], width: int) -> tuple[int, i
     return start, end
 
 
+def _matching_spans(text: str, wanted: set[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each word of `text` sharing a term with `wanted`, in order, found lazily: the
+    words of `tokenize`, without building a Token for every word of a long paragraph."""
+    for match in _TOKEN.finditer(text):
+        word = match.group()
+        if word[0].isalnum() and wanted.intersection(word_terms(word)):
+            yield match.span()
+
+
 def snippet(text: str, terms: list[str] | set[str], width: int = 240) -> tuple[str, list[tuple[int, int]]]:
     """A stretch of `text` around its first matching word, every word sharing a term with `terms`
     between MARK_OPEN and MARK_CLOSE; returns the snippet (plain text: escape it before display)
     and the offsets of the marked words in it."""
-    wanted = set(terms)
-    spans = [(t.start, t.end) for t in tokenize(text) if t.is_word and wanted.intersection(word_terms(t.text))]
+    found = _matching_spans(text, set(terms))
+    first = next(found, None)
+    spans = [] if first is None else [first]
     start, end = _window(text, spans, width)
+    # Snippets are most of a search's time: the words after the window are never read.
+    for span in found:
+        if span[0] >= end:
+            break
+        spans.append(span)
     parts = ["…"] if start > 0 else []
     marks: list[tuple[int, int]] = []
     length = len(parts[0]) if parts else 0

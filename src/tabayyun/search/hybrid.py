@@ -8,7 +8,7 @@ its lead vector; with embeddings off the result is the full-text ranking and `no
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from tabayyun.search.embed import Embedder
@@ -56,10 +56,10 @@ class SearchResult:
 
 
 def _hit_dict(hit: Hit) -> dict:
-    data = asdict(hit)
-    return {"id": data["doc_id"], "title": data["title"], "outlet": data["outlet"], "published": data["published"],
-            "score": round(data["score"], 6), "fulltext_rank": data["fulltext_rank"],
-            "semantic_rank": data["semantic_rank"], "paragraph": data["paragraph"], "snippet": data["snippet"]}
+    # Plain fields read directly: dataclasses.asdict deep-copies every hit, a tenth of an API search.
+    return {"id": hit.doc_id, "title": hit.title, "outlet": hit.outlet, "published": hit.published,
+            "score": round(hit.score, 6), "fulltext_rank": hit.fulltext_rank, "semantic_rank": hit.semantic_rank,
+            "paragraph": hit.paragraph, "snippet": hit.snippet}
 
 
 def _embedder(storage, embeddings: bool | Embedder | None) -> Embedder:
@@ -97,11 +97,32 @@ def _semantic(storage, embedder: Embedder, query: str, fulltext: list[DocMatch],
     return matches, None
 
 
-def search(storage, query: str, k: int = 20, embeddings: bool | Embedder | None = True,
-           candidates: int = CANDIDATES, paragraphs: int = PARAGRAPHS) -> SearchResult:
-    """The `k` documents that best match `query`. `embeddings`: True (an Embedder over the workspace
-    cache), an Embedder, or False/None for full-text only. `candidates` documents are taken from each
-    side; the `paragraphs` best full-text paragraphs are also embedded and scored."""
+@dataclass
+class Ranking:
+    """What a search found before its hits are built: the fused ranking (doc_id, score), best first,
+    each side's matches by document, and the cost so far. Hits (with their snippets, the costly part)
+    are built by `to_result` for the documents shown only."""
+
+    query: str
+    mode: str
+    note: str | None
+    fused: list[tuple[str, float]]
+    fulltext: dict[str, DocMatch]
+    semantic: dict[str, SemanticMatch]
+    terms: list[str]
+    embedding: dict[str, Any]
+    started: float
+
+    def to_result(self, storage, shown: list[tuple[str, float]] | None = None) -> SearchResult:
+        """The SearchResult with hits for `shown` (a part of `fused`; default: all of it)."""
+        hits = _hits(storage, self.fused if shown is None else shown, self.fulltext, self.semantic, self.terms)
+        return SearchResult(self.query, self.mode, self.note, hits, self.terms, self.embedding,
+                            time.perf_counter() - self.started)
+
+
+def rank(storage, query: str, k: int = 20, embeddings: bool | Embedder | None = True,
+         candidates: int = CANDIDATES, paragraphs: int = PARAGRAPHS) -> Ranking:
+    """The ranking behind `search`, without hits: see `search` for the arguments."""
     started = time.perf_counter()
     embedder = _embedder(storage, embeddings)
     before = embedder.stats.as_dict()
@@ -111,12 +132,18 @@ def search(storage, query: str, k: int = 20, embeddings: bool | Embedder | None 
         semantic, note = _semantic(storage, embedder, query, fulltext, candidates, paragraphs)
     else:
         note = "empty query"
-    fused = fuse(fulltext, semantic)[:k]
-    hits = _hits(storage, fused, {m.doc_id: m for m in fulltext}, {m.doc_id: m for m in semantic}, terms)
     after = embedder.stats.as_dict()
-    cost = {key: after[key] - before[key] for key in after}
-    return SearchResult(query, "hybrid" if embedder.enabled else "fulltext", note, hits, terms, cost,
-                        time.perf_counter() - started)
+    return Ranking(query, "hybrid" if embedder.enabled else "fulltext", note, fuse(fulltext, semantic)[:k],
+                   {m.doc_id: m for m in fulltext}, {m.doc_id: m for m in semantic}, terms,
+                   {key: after[key] - before[key] for key in after}, started)
+
+
+def search(storage, query: str, k: int = 20, embeddings: bool | Embedder | None = True,
+           candidates: int = CANDIDATES, paragraphs: int = PARAGRAPHS) -> SearchResult:
+    """The `k` documents that best match `query`. `embeddings`: True (an Embedder over the workspace
+    cache), an Embedder, or False/None for full-text only. `candidates` documents are taken from each
+    side; the `paragraphs` best full-text paragraphs are also embedded and scored."""
+    return rank(storage, query, k, embeddings, candidates, paragraphs).to_result(storage)
 
 
 def _hits(storage, fused: list[tuple[str, float]], fulltext: dict[str, DocMatch],

@@ -40,7 +40,7 @@ class SearchIndexStore:
         while True:
             ids = [row[0] for row in self.conn.execute(
                 "SELECT id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM search_units s WHERE s.doc_id = d.id)"
-                " LIMIT ?", (batch,))]
+                " ORDER BY d.rowid LIMIT ?", (batch,))]  # ingestion order: full-text ties rank alike
             if not ids:
                 return done
             with self.conn:
@@ -53,10 +53,11 @@ class SearchIndexStore:
 
     def fulltext_units(self, expression: str, limit: int) -> list[tuple[str, int, float]]:
         """(doc_id, idx, bm25) of the best units matching an FTS5 expression; lower bm25 is better."""
+        # Ranked inside FTS5 first: only the `limit` best rows are joined, not every matching one.
         return self.conn.execute(
-            "SELECT u.doc_id, u.idx, bm25(search_fts) AS score FROM search_fts"
-            " JOIN search_units u ON u.rowid = search_fts.rowid"
-            " WHERE search_fts MATCH ? ORDER BY score LIMIT ?", (expression, limit)).fetchall()
+            "SELECT u.doc_id, u.idx, best.score FROM (SELECT rowid, bm25(search_fts) AS score FROM search_fts"
+            " WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS best"
+            " JOIN search_units u ON u.rowid = best.rowid ORDER BY best.score", (expression, limit)).fetchall()
 
     def unit_texts(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
         """The text of paragraphs by (doc_id, idx); idx -1 gives the title."""
