@@ -1,15 +1,28 @@
-"""Shared fixtures for the tabayyun test suite: a CLI runner and synthetic Arabic articles."""
+"""Shared fixtures for the tabayyun test suite: workspaces on either backend, a CLI runner and synthetic
+Arabic articles.
+
+TABAYYUN_TEST_BACKEND=postgres (with TABAYYUN_TEST_POSTGRES, a postgresql:// address of a database the
+role may create schemas in) runs every test that opens a workspace on a fresh PostgreSQL schema
+instead of a SQLite file; tests about SQLite files as such are marked `sqlite_only` and skipped there.
+"""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from tabayyun.sample import sample_manifest, sample_path
+from tabayyun.store import open_storage
+
+BACKEND = os.environ.get("TABAYYUN_TEST_BACKEND", "sqlite")
+POSTGRES_URL = os.environ.get("TABAYYUN_TEST_POSTGRES", "")
 
 # Embedding each ingested document's lead for search costs tens of milliseconds per document on CPU:
 # the suite runs with embeddings off, and tests/test_search.py switches them on where they are the point.
@@ -119,3 +132,100 @@ def cli(cli_env, tmp_path):
         return proc
 
     return run
+
+
+# Workspaces on the backend under test ---------------------------------------------------------------
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): about SQLite files as such; skipped when the"
+                                       " suite runs on PostgreSQL (TABAYYUN_TEST_BACKEND=postgres)")
+    if BACKEND not in ("sqlite", "postgres"):
+        raise pytest.UsageError(f"TABAYYUN_TEST_BACKEND must be sqlite or postgres, not {BACKEND!r}")
+    if BACKEND == "postgres" and not POSTGRES_URL.startswith(("postgresql://", "postgres://")):
+        raise pytest.UsageError("TABAYYUN_TEST_BACKEND=postgres needs TABAYYUN_TEST_POSTGRES (a postgresql:// URL)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND != "postgres":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "about SQLite files")
+            item.add_marker(pytest.mark.skip(reason=f"sqlite only: {reason}"))
+
+
+def postgres_schema_url(schema: str) -> str:
+    """The test database's address with `schema` as the search path (the workspace lives there)."""
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+class Workspaces:
+    """Workspace addresses on a backend (default: the one under test): a SQLite file in a folder, or
+    the address of a fresh PostgreSQL schema (dropped by `drop_all`, at the end of the session)."""
+
+    def __init__(self, backend: str = BACKEND):
+        self.backend = backend
+        self.schemas: list[str] = []
+
+    def new(self, folder: Path, name: str = "workspace") -> str:
+        if self.backend == "sqlite":
+            return str(Path(folder) / f"{name}.db")
+        import psycopg
+
+        schema = f"tabayyun_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        self.schemas.append(schema)
+        return postgres_schema_url(schema)
+
+    def copy(self, source: str, folder: Path, name: str = "copy") -> str:
+        """A new workspace holding what `source` holds (for tests that write to a shared one)."""
+        target = self.new(folder, name)
+        if self.backend == "sqlite":
+            with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+                src.backup(dst)
+            return target
+        from tabayyun.store.migrate import copy_workspace
+
+        reader, writer = open_storage(source, readonly=True), open_storage(target)
+        try:
+            copy_workspace(reader, writer)
+        finally:
+            reader.close(), writer.close()
+        return target
+
+    def query(self, address: str, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of one SQL statement (`?` placeholders) read from the workspace at `address`."""
+        storage = open_storage(address, readonly=True)
+        try:
+            return [tuple(row) for row in storage.conn.execute(sql, params).fetchall()]
+        finally:
+            storage.close()
+
+    def drop_all(self) -> None:
+        if not self.schemas:
+            return
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            for schema in self.schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def workspaces():
+    """The session's `Workspaces`: `.new(folder, name)`, `.copy(address, folder)`, `.query(address, sql)`."""
+    made = Workspaces()
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture
+def workspace_address(workspaces, tmp_path):
+    """`workspace_address(name="workspace")`: a new, empty workspace address for this test."""
+
+    def make(name: str = "workspace") -> str:
+        return workspaces.new(tmp_path, name)
+
+    return make

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -37,11 +36,10 @@ HOSTILE_PAGE = ("<html><head><title>خبر عن افتتاح مكتبة عامة
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory, sample_dir):
-    path = tmp_path_factory.mktemp("api") / "sample.db"
+def sample_db(tmp_path_factory, sample_dir, workspaces):
+    path = workspaces.new(tmp_path_factory.mktemp("api"), "sample")
     storage = open_storage(path)
     ingest(storage, [str(sample_dir)], workers=1, embed=False)
-    storage.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     storage.close()
     return path
 
@@ -53,11 +51,9 @@ def client(sample_db):
 
 
 @pytest.fixture
-def fresh_db(sample_db, tmp_path):
+def fresh_db(sample_db, tmp_path, workspaces):
     """A copy of the ingested sample for a test that writes."""
-    path = tmp_path / "copy.db"
-    shutil.copy(sample_db, path)
-    return path
+    return workspaces.copy(sample_db, tmp_path)
 
 
 @pytest.fixture

@@ -19,14 +19,18 @@ from tabayyun.ingest import ingest
 from tabayyun.store import open_storage
 from tabayyun.web import create_app
 
+from conftest import Workspaces
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 # The schema does not depend on the data: the app opens an empty workspace when this module is collected
 # and `sample_workspace` fills it before the first generated request (schemathesis's lazy fixture
 # loader does not work with this pytest).
-WORKSPACE = Path(tempfile.mkdtemp(prefix="tabayyun-schema-")) / "run.db"
-APP = create_app(str(WORKSPACE), token="")
+WORKSPACES = Workspaces()
+FOLDER = Path(tempfile.mkdtemp(prefix="tabayyun-schema-"))
+WORKSPACE = WORKSPACES.new(FOLDER, "run")
+APP = create_app(WORKSPACE, token="")
 # Fetching URLs is tested against a real server in test_api.py; generated hosts lead nowhere here.
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP).exclude(path="/api/v1/ingest/urls")
 
@@ -40,7 +44,8 @@ def sample_workspace(sample_dir):
     yield
     APP.state.jobs.close()
     APP.state.pool.close()
-    shutil.rmtree(WORKSPACE.parent, ignore_errors=True)
+    WORKSPACES.drop_all()
+    shutil.rmtree(FOLDER, ignore_errors=True)
 
 
 @schema.parametrize()
@@ -50,8 +55,8 @@ def test_api_conforms_to_its_schema(case):
     case.call_and_validate(checks=CHECKS)
 
 
-def test_schema_documents_every_route(tmp_path):
-    app = create_app(str(tmp_path / "empty.db"), token="")
+def test_schema_documents_every_route(workspace_address):
+    app = create_app(workspace_address("empty"), token="")
     paths = app.openapi()["paths"]
     expected = {"/health", "/jobs/{job_id}", "/documents", "/documents/{doc_id}", "/search", "/entities",
                 "/quotes", "/stories", "/stories/{story_id}", "/timeline", "/duplicates", "/sources",

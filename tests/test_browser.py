@@ -51,17 +51,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, sample_dir):
+def server(tmp_path_factory, sample_dir, workspaces):
     """`tabayyun serve` on a free loopback port over the sample and the hostile page; yields its base URL."""
     folder = tmp_path_factory.mktemp("browser")
-    db = folder / "workspace.db"
+    db = workspaces.new(folder, "workspace")
     (folder / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
     with Workspace(db) as ws:
         ws.ingest(sample_dir, folder / "hostile.txt", workers=1, embed=False)
     port = _free_port()
     env = {**os.environ, "TABAYYUN_EMBEDDINGS": "off"}
     env.pop("TABAYYUN_TOKEN", None)
-    proc = subprocess.Popen([sys.executable, "-m", "tabayyun.cli", "serve", "--db", str(db), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "tabayyun.cli", "serve", "--db", db, "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

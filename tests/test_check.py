@@ -17,8 +17,8 @@ CHOLERA = "تفشي وباء الكوليرا في مرفأ الريحان"
 
 
 @pytest.fixture(scope="module")
-def sample_ws(tmp_path_factory, sample_dir):
-    ws = Workspace(tmp_path_factory.mktemp("check") / "ws.db")
+def sample_ws(tmp_path_factory, sample_dir, workspaces):
+    ws = Workspace(workspaces.new(tmp_path_factory.mktemp("check"), "ws"))
     ws.ingest(sample_dir, workers=1)
     yield ws
     ws.close()
@@ -121,8 +121,8 @@ def test_python_verify_on_documents():
     assert verdict.timeline and verdict.timeline[0].stance == "disagree"
 
 
-def test_cli_check_json_and_text(cli, tmp_path, sample_dir):
-    db = tmp_path / "ws.db"
+def test_cli_check_json_and_text(cli, tmp_path, sample_dir, workspace_address):
+    db = workspace_address("ws")
     assert cli("ingest", sample_dir, "--db", db).returncode == 0
     result = cli("check", CHOLERA, "--db", db, "--format", "json", "--top", "8", "--as-of", "2024-03-06")
     assert result.returncode == 0, result.stderr
@@ -139,8 +139,8 @@ def test_cli_check_json_and_text(cli, tmp_path, sample_dir):
     assert cli("check", CHOLERA, "--db", tmp_path / "missing.db").returncode == 1
 
 
-def test_cli_sources_defaults_and_edits(cli, tmp_path, sample_dir):
-    db = tmp_path / "ws.db"
+def test_cli_sources_defaults_and_edits(cli, tmp_path, sample_dir, workspace_address):
+    db = workspace_address("ws")
     cli("ingest", sample_dir, "--db", db)
     listed = json.loads(cli("sources", "--db", db, "--format", "json").stdout)
     outlets = {row["outlet"]: row for row in listed}
@@ -156,8 +156,8 @@ def test_cli_sources_defaults_and_edits(cli, tmp_path, sample_dir):
 
 
 @pytest.mark.skipif(not SEEDS.exists(), reason="../shared/seeds is not present (the user's five example pages)")
-def test_seed_pages(tmp_path):
-    with Workspace(tmp_path / "seeds.db") as ws:
+def test_seed_pages(tmp_path, workspace_address):
+    with Workspace(workspace_address("seeds")) as ws:
         ws.ingest(SEEDS, workers=1)
         told = ws.check("الجيش الأمريكي أبلغ العراق رسمياً بانسحاب قواته", embeddings=False)
         stances = {a.document.title: a.stance for a in told.assessments}

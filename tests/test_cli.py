@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from tabayyun.pipeline import document_id
-from tabayyun.store import LATEST_VERSION
+from tabayyun.store import LATEST_VERSION, display_address
 
 ANALYZE_KEYS = {"id", "path", "title", "outlet", "published", "published_evidence", "language", "paragraphs",
                 "removed"}
@@ -133,24 +133,24 @@ def test_json_output_is_the_text_verbatim(cli, shared, command):
 # --- ingest -----------------------------------------------------------------------------------------
 
 
-def test_ingest_all_good_exits_0(cli, pages, tmp_path):
-    db = tmp_path / "w.db"
+def test_ingest_all_good_exits_0(cli, pages, tmp_path, workspace_address, workspaces):
+    db = workspace_address("w")
     result = cli("ingest", tmp_path / "pages", "--db", db)
     assert result.returncode == 0, result.stderr
     assert summary_of(result.stderr) == (3, 0, 0)
     assert error_lines(result.stderr) == []
-    assert sqlite3.connect(db).execute("SELECT count(*) FROM documents").fetchone()[0] == 3
+    assert workspaces.query(db, "SELECT count(*) FROM documents") == [(3,)]
     again = cli("ingest", tmp_path / "pages", "--db", db)
     assert again.returncode == 0
     assert summary_of(again.stderr) == (0, 3, 0)
 
 
-def test_ingest_some_failed_exits_2_with_one_line_per_bad_item(cli, pages, tmp_path):
+def test_ingest_some_failed_exits_2_with_one_line_per_bad_item(cli, pages, tmp_path, workspace_address, workspaces):
     bad = {"empty.txt": b"", "photo.png": b"\x89PNG\r\n\x1a\n" + bytes(100), "numbers.txt": b"1 2 3 4\n" * 10}
     for name, data in bad.items():
         (tmp_path / "pages" / name).write_bytes(data)
     missing = tmp_path / "missing.txt"
-    db = tmp_path / "w.db"
+    db = workspace_address("w")
     result = cli("ingest", tmp_path / "pages", tmp_path / "pages" / "photo.png", missing, "--db", db,
                  env={"COLUMNS": "1000"})
     assert result.returncode == 2
@@ -164,22 +164,23 @@ def test_ingest_some_failed_exits_2_with_one_line_per_bad_item(cli, pages, tmp_p
     # .png is not a page suffix: in a folder it is skipped, but named explicitly it is read (and refused).
     assert sum("photo.png" in e for e in errors) == 1
     assert all(line.startswith("error: ") or SUMMARY.match(line) for line in result.stderr.splitlines() if line)
-    rows = sqlite3.connect(db).execute("SELECT source FROM ingest_failures").fetchall()
+    rows = workspaces.query(db, "SELECT source FROM ingest_failures")
     assert len(rows) == 4
 
 
-def test_error_lines_are_not_wrapped_on_a_pipe(cli, tmp_path):
+def test_error_lines_are_not_wrapped_on_a_pipe(cli, tmp_path, workspace_address):
     deep = tmp_path / "a_rather_long_folder_name_for_the_crawl" / "another_level_of_nesting"
     deep.mkdir(parents=True)
     (deep / "empty_page_from_the_crawler.txt").write_bytes(b"")
     # A pipe with no COLUMNS set: what a cron job or `2> ingest.log` sees.
-    result = cli("ingest", deep, "--db", tmp_path / "w.db", env={"COLUMNS": None})
+    result = cli("ingest", deep, "--db", workspace_address("w"), env={"COLUMNS": None})
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines[0] == f"error: {deep / 'empty_page_from_the_crawler.txt'}: empty input"
     assert len(lines) == 2 and SUMMARY.match(lines[1])
 
 
+@pytest.mark.sqlite_only("a workspace file that cannot be created")
 @pytest.mark.parametrize("where", ["missing_dir", "directory"])
 def test_ingest_fatal_workspace_error_exits_1(cli, pages, tmp_path, where):
     db = tmp_path / "no" / "such" / "dir" / "w.db" if where == "missing_dir" else tmp_path / "pages"
@@ -191,6 +192,7 @@ def test_ingest_fatal_workspace_error_exits_1(cli, pages, tmp_path, where):
     assert not (tmp_path / "no").exists()
 
 
+@pytest.mark.sqlite_only("writes PRAGMA user_version into a file")
 def test_ingest_fatal_on_newer_workspace(cli, pages, tmp_path):
     db = tmp_path / "future.db"
     conn = sqlite3.connect(db)
@@ -202,18 +204,18 @@ def test_ingest_fatal_on_newer_workspace(cli, pages, tmp_path):
     assert "upgrade tabayyun" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_ingest_page_from_stdin(cli, tmp_path, sample_dir):
-    db = tmp_path / "w.db"
+def test_ingest_page_from_stdin(cli, tmp_path, sample_dir, workspace_address, workspaces):
+    db = workspace_address("w")
     data = (sample_dir / "flights_04_partial_cut_alsunbula.txt").read_bytes()  # cp1256 bytes
     result = cli("ingest", "-", "--db", db, input=data)
     assert result.returncode == 0, result.stderr
     assert summary_of(result.stderr) == (1, 0, 0)
-    row = sqlite3.connect(db).execute("SELECT source, encoding, outlet FROM documents").fetchone()
+    [row] = workspaces.query(db, "SELECT source, encoding, outlet FROM documents")
     assert row == ("<stdin>", "cp1256", "السنبلة")
 
 
-def test_ingest_jsonl_from_stdin(cli, tmp_path, articles):
-    db = tmp_path / "w.db"
+def test_ingest_jsonl_from_stdin(cli, tmp_path, articles, workspace_address, workspaces):
+    db = workspace_address("w")
     lines = [json.dumps({"text": articles.text(n), "outlet": "رصيف", "date": f"2024-06-0{n + 1}"},
                         ensure_ascii=False) for n in range(3)]
     lines.insert(1, "{broken")
@@ -222,7 +224,7 @@ def test_ingest_jsonl_from_stdin(cli, tmp_path, articles):
     assert summary_of(result.stderr) == (3, 0, 1)
     assert error_lines(result.stderr) == ["error: <stdin>:2: malformed JSON line: Expecting property name enclosed "
                                           "in double quotes"]
-    rows = sqlite3.connect(db).execute("SELECT source, outlet, published FROM documents ORDER BY rowid").fetchall()
+    rows = workspaces.query(db, "SELECT source, outlet, published FROM documents ORDER BY rowid")
     assert rows == [("<stdin>:1", "رصيف", "2024-06-01"), ("<stdin>:3", "رصيف", "2024-06-02"),
                     ("<stdin>:4", "رصيف", "2024-06-03")]
 
@@ -237,7 +239,7 @@ EMOJI_SENTENCE = "وقال المسؤول إن :warning: الاجتماع سيع
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory, articles):
+def shared(tmp_path_factory, articles, workspaces):
     """One workspace for the read-only list/show tests: three synthetic articles and two hostile pages."""
     from types import SimpleNamespace
 
@@ -247,8 +249,8 @@ def shared(tmp_path_factory, articles):
     markup.write_text(f"{MARKUP_TITLE}\n\n{MARKUP_SENTENCE}\n", encoding="utf-8")
     emoji = root / "pages" / "z_emoji.txt"
     emoji.write_text(f"عنوان الخبر هنا\n\n{EMOJI_SENTENCE}\n", encoding="utf-8")
-    db = root / "w.db"
-    proc = subprocess.run([sys.executable, "-m", "tabayyun.cli", "ingest", str(root / "pages"), "--db", str(db)],
+    db = workspaces.new(root, "w")
+    proc = subprocess.run([sys.executable, "-m", "tabayyun.cli", "ingest", str(root / "pages"), "--db", db],
                           capture_output=True, text=True, cwd=root, timeout=120)
     assert proc.returncode == 0, proc.stderr
     ids = [document_id(articles.text(n)) for n in range(3)]
@@ -272,7 +274,7 @@ def test_list_json(cli, shared):
 def test_list_text_table_prints_markup_literally(cli, shared):
     result = cli("list", "--db", shared.db)
     assert result.returncode == 0, result.stderr
-    assert f"5 documents in {shared.db}" in result.stdout
+    assert f"5 documents in {display_address(shared.db)}" in result.stdout
     lines = result.stdout.splitlines()
     assert len(lines) == 1 + 5  # a header, then one line per document however long its title
     for doc_id in shared.ids:
@@ -280,7 +282,7 @@ def test_list_text_table_prints_markup_literally(cli, shared):
     assert MARKUP_TITLE in result.stdout
 
 
-def test_show_by_id_prefix_json_and_raw(cli, shared, articles):
+def test_show_by_id_prefix_json_and_raw(cli, shared, articles, workspaces):
     doc_id, ingested, pages = shared.ids[1], shared.db, shared.pages
     text = cli("show", doc_id, "--db", ingested)
     assert text.returncode == 0, text.stderr
@@ -292,8 +294,8 @@ def test_show_by_id_prefix_json_and_raw(cli, shared, articles):
     [obj] = json_objects(as_json.stdout)
     check_analyze_object(obj)
     assert obj["id"] == doc_id and obj["path"] == str(pages[1])
-    stored = [row[0] for row in sqlite3.connect(ingested).execute(
-        "SELECT text FROM paragraphs WHERE doc_id = ? ORDER BY idx", (doc_id,))]
+    stored = [row[0] for row in workspaces.query(
+        ingested, "SELECT text FROM paragraphs WHERE doc_id = ? ORDER BY idx", (doc_id,))]
     assert obj["paragraphs"] == stored and len(stored) == 5
 
     raw = cli("show", doc_id[:7], "--db", ingested, "--raw")
@@ -316,6 +318,7 @@ def test_show_missing_workspace_exits_1(cli, tmp_path):
     assert not (tmp_path / "nope.db").exists()
 
 
+@pytest.mark.sqlite_only("a file that is not a workspace, or one with a newer PRAGMA user_version")
 @pytest.mark.parametrize("kind", ["not_sqlite", "newer_schema"])
 def test_list_on_a_bad_workspace_is_a_one_line_error(cli, tmp_path, kind):
     db = tmp_path / "bad.db"
@@ -347,20 +350,20 @@ def test_rich_markup_in_scraped_text_is_printed_literally(cli, shared):
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    db = tmp_path_factory.mktemp("demo") / "demo.db"
-    proc = subprocess.run([sys.executable, "-m", "tabayyun.cli", "demo", "--db", str(db)], capture_output=True,
-                          text=True, cwd=db.parent, timeout=120, env={**os.environ, "COLUMNS": "1000"})
+def demo_run(tmp_path_factory, workspaces):
+    folder = tmp_path_factory.mktemp("demo")
+    db = workspaces.new(folder, "demo")
+    proc = subprocess.run([sys.executable, "-m", "tabayyun.cli", "demo", "--db", db], capture_output=True,
+                          text=True, cwd=folder, timeout=120, env={**os.environ, "COLUMNS": "1000"})
     return db, proc
 
 
-def test_demo_stores_the_sample_corpus(demo_run, manifest):
+def test_demo_stores_the_sample_corpus(demo_run, manifest, workspaces):
     db, result = demo_run
-    conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == len(manifest) == 15
-    titles = {row[0] for row in conn.execute("SELECT title FROM documents")}
+    assert workspaces.query(db, "SELECT count(*) FROM documents") == [(len(manifest),)] == [(15,)]
+    titles = {row[0] for row in workspaces.query(db, "SELECT title FROM documents")}
     assert len(titles & {e["title"] for e in manifest}) >= 12
-    assert f"15 documents in {db}" in result.stdout
+    assert f"15 documents in {display_address(db)}" in result.stdout
     assert summary_of(result.stderr)[0] == 15
 
 
@@ -381,7 +384,7 @@ def test_terminal_escape_sequences_in_scraped_text_are_not_printed(cli, tmp_path
     assert "سيعقد في العاصمة" in result.stdout
 
 
-def test_a_broken_archive_or_deep_json_does_not_stop_the_batch(cli, tmp_path, articles):
+def test_a_broken_archive_or_deep_json_does_not_stop_the_batch(cli, tmp_path, articles, workspace_address):
     import zipfile
 
     folder = tmp_path / "in"
@@ -395,7 +398,7 @@ def test_a_broken_archive_or_deep_json_does_not_stop_the_batch(cli, tmp_path, ar
     broken.write_bytes(bytes(data))
     (folder / "b_deep.json").write_text("[" * 100000 + "]" * 100000)
     (folder / "c_good.txt").write_text(articles.text(2), encoding="utf-8")
-    result = cli("ingest", str(folder), "--db", str(tmp_path / "w.db"), "--workers", "1")
+    result = cli("ingest", str(folder), "--db", workspace_address("w"), "--workers", "1")
     assert result.returncode == 2, result.stderr
     assert "1 stored" in result.stderr
     assert result.stderr.count("error:") == 2

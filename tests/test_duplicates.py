@@ -25,8 +25,8 @@ def _ids_by_file(ws: Workspace) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def sample_ws(tmp_path_factory, sample_dir):
-    path = tmp_path_factory.mktemp("dup") / "sample.db"
+def sample_ws(tmp_path_factory, sample_dir, workspaces):
+    path = workspaces.new(tmp_path_factory.mktemp("dup"), "sample")
     with Workspace(path) as ws:
         report = ws.ingest(sample_dir, workers=1, embed=False)
         assert report.signed == report.stored == 15
@@ -60,13 +60,13 @@ def test_different_cholera_reports_are_not_duplicates(sample_ws, manifest):
     assert len(cholera) == 6 and not cholera & grouped
 
 
-def test_copy_with_menu_and_extra_paragraph_is_a_duplicate(tmp_path, articles):
+def test_copy_with_menu_and_extra_paragraph_is_a_duplicate(tmp_path, articles, workspace_address):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text(articles.text(3), encoding="utf-8")
     (tmp_path / "in" / "b.txt").write_text(_copy_with_boilerplate(articles.text(3)), encoding="utf-8")
     (tmp_path / "in" / "c.txt").write_text(articles.text(4), encoding="utf-8")
     (tmp_path / "in" / "d.txt").write_text(articles.text(11), encoding="utf-8")
-    with Workspace(tmp_path / "w.db") as ws:
+    with Workspace(workspace_address("w")) as ws:
         ws.ingest(tmp_path / "in", workers=1, embed=False)
         ids = _ids_by_file(ws)
         groups = ws.duplicates()
@@ -90,13 +90,13 @@ def test_exact_check_thresholds(articles):
     assert dup.shingles([]) == set() and len(dup.shingles(["كلمتان فقط"])) == 1
 
 
-def test_incremental_ingest_signs_only_new_documents(tmp_path, articles, monkeypatch):
+def test_incremental_ingest_signs_only_new_documents(tmp_path, articles, monkeypatch, workspace_address):
     first = tmp_path / "first"
     articles.write(first, 3)
     second = tmp_path / "second"
     second.mkdir()
     (second / "copy.txt").write_text(_copy_with_boilerplate(articles.text(1)), encoding="utf-8")
-    with Workspace(tmp_path / "w.db") as ws:
+    with Workspace(workspace_address("w")) as ws:
         assert ws.ingest(first, workers=1, embed=False).signed == 3
         before = ws.storage.conn.execute("SELECT doc_id, signature FROM minhash_signatures").fetchall()
         signed: list[int] = []
@@ -111,6 +111,7 @@ def test_incremental_ingest_signs_only_new_documents(tmp_path, articles, monkeyp
     assert {d["id"] for d in group["documents"]} == {ids["article_00001.txt"], ids["copy.txt"]}
 
 
+@pytest.mark.sqlite_only("rewrites a file into an older schema version (PRAGMA user_version)")
 def test_workspace_without_signatures_gets_them(tmp_path, articles):
     folder = tmp_path / "in"
     articles.write(folder, 2)
@@ -134,12 +135,12 @@ def test_workspace_without_signatures_gets_them(tmp_path, articles):
         assert len(ws.duplicates()) == 1
 
 
-def test_cli_duplicates(cli, tmp_path, articles):
+def test_cli_duplicates(cli, tmp_path, articles, workspace_address):
     folder = tmp_path / "in"
     articles.write(folder, 2)
     (folder / "copy.txt").write_text(_copy_with_boilerplate(articles.text(0)).replace(
         MENU, MENU + " \x1b[31m\u202e"), encoding="utf-8")
-    db = tmp_path / "w.db"
+    db = workspace_address("w")
     assert cli("ingest", folder, "--db", db, "--no-embed").returncode == 0
     proc = cli("duplicates", "--db", db, "--format", "json")
     assert proc.returncode == 0, proc.stderr

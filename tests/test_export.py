@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -44,8 +43,8 @@ FORMULA_PAGE = (f"{FORMULA_TITLE}\n\nدار الصفا - توقعت دائرة �
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory, sample_dir) -> Path:
-    path = tmp_path_factory.mktemp("export") / "ws.db"
+def sample_db(tmp_path_factory, sample_dir, workspaces) -> str:
+    path = workspaces.new(tmp_path_factory.mktemp("export"), "ws")
     storage = open_storage(path)
     ingest(storage, [str(sample_dir)], workers=1, embed=False)
     storage.close()
@@ -60,12 +59,12 @@ def storage(sample_db):
 
 
 @pytest.fixture(scope="module")
-def hostile_db(tmp_path_factory, sample_db) -> Path:
+def hostile_db(tmp_path_factory, sample_db, workspaces) -> str:
     folder = tmp_path_factory.mktemp("hostile")
     (folder / "pages").mkdir()
     (folder / "pages" / "evil.txt").write_text(HOSTILE_PAGE, encoding="utf-8")
     (folder / "pages" / "formula.txt").write_text(FORMULA_PAGE, encoding="utf-8")
-    path = copy_workspace(sample_db, folder / "ws.db")
+    path = workspaces.copy(sample_db, folder)
     opened = open_storage(path)
     ingest(opened, [str(folder / "pages")], workers=1, embed=False)
     opened.close()
@@ -75,13 +74,6 @@ def hostile_db(tmp_path_factory, sample_db) -> Path:
 @pytest.fixture(scope="module")
 def result(storage):
     return check(storage, CHOLERA, embeddings=False)
-
-
-def copy_workspace(source: Path, target: Path) -> Path:
-    """A consistent copy of a workspace (its write-ahead log included, which a file copy would miss)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return target
 
 
 def file_ids(storage) -> dict[str, str]:
@@ -302,8 +294,8 @@ def test_timeline_chart_draws_story_events(sample_db):
     ET.fromstring(svg)
 
 
-def test_cli_export_and_report(cli, sample_db, tmp_path):
-    db = copy_workspace(sample_db, tmp_path / "ws.db")
+def test_cli_export_and_report(cli, sample_db, tmp_path, workspaces):
+    db = workspaces.copy(sample_db, tmp_path)
     lines = cli("export", "--format", "jsonl", "--db", db)
     assert lines.returncode == 0, lines.stderr
     assert len(lines.stdout.splitlines()) == 15 and json.loads(lines.stdout.splitlines()[0])["id"]
@@ -315,8 +307,8 @@ def test_cli_export_and_report(cli, sample_db, tmp_path):
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_cli_claimreview_and_parquet_in_process(sample_db, tmp_path):
-    db = copy_workspace(sample_db, tmp_path / "ws.db")
+def test_cli_claimreview_and_parquet_in_process(sample_db, tmp_path, workspaces):
+    db = workspaces.copy(sample_db, tmp_path)
     done = CliRunner().invoke(app, ["export", "-f", "claimreview", "--claim", CHOLERA, "--as-of", "2024-03-06",
                                     "--no-embeddings", "--db", str(db), "--out", str(tmp_path / "review.json")])
     assert done.exit_code == 0, done.output
@@ -342,9 +334,9 @@ def test_cli_claimreview_and_parquet_in_process(sample_db, tmp_path):
     (("export", "-f", "jsonl", "--as-of", "2024-13-40"), "not a date"),
     (("report", "--claim", CHOLERA, "--out", "r.html", "--as-of", "yesterday"), "not a date"),
 ])
-def test_cli_usage_errors_are_one_line(sample_db, tmp_path, monkeypatch, args, message):
+def test_cli_usage_errors_are_one_line(sample_db, tmp_path, monkeypatch, args, message, workspaces):
     monkeypatch.chdir(tmp_path)
-    db = copy_workspace(sample_db, tmp_path / "ws.db")
+    db = workspaces.copy(sample_db, tmp_path)
     done = CliRunner().invoke(app, [*args, "--db", str(db)])
     assert done.exit_code == 2
     assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr

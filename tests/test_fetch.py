@@ -148,9 +148,9 @@ def test_feed_parser_refuses_entities():
     assert "http://b.example/ok" in [link.url for link in links]
 
 
-def test_cli_ingests_a_feed(server, cli, tmp_path):
+def test_cli_ingests_a_feed(server, cli, tmp_path, workspace_address):
     _, base = server
-    db = tmp_path / "ws.db"
+    db = workspace_address("ws")
     proc = cli("ingest", f"{base}/feed.xml", "--db", db, "--no-embed")
     assert proc.returncode == 2, proc.stderr  # one item of the feed is gone
     assert "gone.html" in proc.stderr

@@ -17,21 +17,23 @@ from tabayyun.ingest import IngestReport, ingest
 from tabayyun.pipeline import document_id
 from tabayyun.sample import sample_files
 from tabayyun.sources.decode import decode_bytes
-from tabayyun.store import SQLiteStorage
+from tabayyun.store import SQLiteStorage, open_storage
 
 
-def db_ids(db_path) -> list[str]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+def db_ids(address: str) -> list[str]:
+    """The stored document ids in ingestion order, read through a connection of its own."""
+    storage = open_storage(address, readonly=True)
     try:
-        return [row[0] for row in conn.execute("SELECT id FROM documents ORDER BY rowid")]
+        return [row[0] for row in storage.conn.execute("SELECT id FROM documents ORDER BY rowid")]
     finally:
-        conn.close()
+        storage.close()
 
 
-def test_sample_pages_are_all_stored_then_all_duplicates(tmp_path, manifest):
+def test_sample_pages_are_all_stored_then_all_duplicates(workspace_address, manifest):
     pages = sample_files()
     assert sorted(p.name for p in pages) == sorted(e["file"] for e in manifest)
-    with Workspace(tmp_path / "w.db") as ws:
+    db = workspace_address("w")
+    with Workspace(db) as ws:
         first = ws.ingest(*pages)
         assert (first.stored, first.duplicates, first.failed) == (len(manifest), 0, 0)
         assert first.exit_code == 0
@@ -40,40 +42,41 @@ def test_sample_pages_are_all_stored_then_all_duplicates(tmp_path, manifest):
         assert (second.stored, second.duplicates, second.failed) == (0, len(manifest), 0)
         assert len(ws) == 15
     expected = {document_id(decode_bytes(p.read_bytes())[0].lstrip("\ufeff")) for p in pages}
-    assert set(db_ids(tmp_path / "w.db")) == expected
+    assert set(db_ids(db)) == expected
 
 
-def test_sample_folder_ingests_without_failures(tmp_path, sample_dir, manifest):
-    with Workspace(tmp_path / "w.db") as ws:
+def test_sample_folder_ingests_without_failures(workspace_address, sample_dir, manifest):
+    with Workspace(workspace_address("w")) as ws:
         report = ws.ingest(sample_dir)
         assert report.stored == len(manifest) == len(ws)
         assert report.failed == 0, [f"{f.source}: {f.message}" for f in report.failures[:2]]
 
 
-def test_same_content_in_two_encodings_is_stored_once(tmp_path, sample_dir):
+def test_same_content_in_two_encodings_is_stored_once(tmp_path, sample_dir, workspace_address, workspaces):
     text = (sample_dir / "desal_01_copy_aldifaf_credited.txt").read_text(encoding="utf-8")
     (tmp_path / "in").mkdir()
     utf8, legacy = tmp_path / "in" / "a_utf8.txt", tmp_path / "in" / "b_cp1256.txt"
     utf8.write_bytes(text.encode("utf-8"))
     legacy.write_bytes(text.replace("\n", "\r\n").encode("cp1256"))
     assert utf8.read_bytes() != legacy.read_bytes()
-    with Workspace(tmp_path / "w.db") as ws:
+    db = workspace_address("w")
+    with Workspace(db) as ws:
         report = ws.ingest(tmp_path / "in", workers=1)
         assert (report.stored, report.duplicates, report.failed) == (1, 1, 0)
-        [doc_id] = db_ids(tmp_path / "w.db")
+        [doc_id] = db_ids(db)
         assert doc_id == document_id(text)
         doc = ws.get(doc_id)
         assert doc.encoding == "utf-8" and doc.path == str(utf8)  # the first one read wins
-    conn = sqlite3.connect(tmp_path / "w.db")
-    sources = {row[0] for row in conn.execute("SELECT source FROM document_sources WHERE doc_id = ?", (doc_id,))}
+    sources = {row[0] for row in workspaces.query(db, "SELECT source FROM document_sources WHERE doc_id = ?",
+                                                  (doc_id,))}
     assert sources == {str(utf8), str(legacy)}
 
 
-def test_duplicate_from_a_later_run_records_its_source(tmp_path, articles):
+def test_duplicate_from_a_later_run_records_its_source(tmp_path, articles, workspace_address):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_bytes(articles.text(1).encode("utf-8"))
     b.write_bytes(articles.text(1).encode("cp1256"))
-    with Workspace(tmp_path / "w.db") as ws:
+    with Workspace(workspace_address("w")) as ws:
         ws.ingest(a, workers=1)
         report = ws.ingest(b, workers=1)
         assert (report.stored, report.duplicates) == (0, 1)
@@ -116,9 +119,10 @@ def _bad_batch(tmp_path, articles) -> tuple[list[str], list[str], set[str]]:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_mixed_batch_counts_failures_and_stores_the_good(tmp_path, articles, workers):
+def test_mixed_batch_counts_failures_and_stores_the_good(tmp_path, articles, workers, workspace_address, workspaces):
     paths, good_ids, failing = _bad_batch(tmp_path, articles)
-    with Workspace(tmp_path / "w.db") as ws:
+    db = workspace_address("w")
+    with Workspace(db) as ws:
         report = ws.ingest(*paths, workers=workers, max_bytes=6000, batch_size=2)
         assert report.failed == len(failing) == 10
         assert {f.source for f in report.failures} == failing
@@ -126,7 +130,7 @@ def test_mixed_batch_counts_failures_and_stores_the_good(tmp_path, articles, wor
         assert report.stored == len(good_ids)
         assert report.duplicates == 0
         assert report.exit_code == 2
-        assert sorted(db_ids(tmp_path / "w.db")) == sorted(good_ids)
+        assert sorted(db_ids(db)) == sorted(good_ids)
         recorded = ws.storage.failures()
     assert sorted((r["source"], r["message"]) for r in recorded) == sorted(
         (f.source, f.message) for f in report.failures)
@@ -138,20 +142,20 @@ def test_mixed_batch_counts_failures_and_stores_the_good(tmp_path, articles, wor
     assert by_source[str(folder / "missing.txt")] == "no such file or folder"
     assert by_source[str(folder / "huge.txt")].startswith("too large")
     # The failure table is plain SQL too.
-    conn = sqlite3.connect(tmp_path / "w.db")
-    assert conn.execute("SELECT count(*) FROM ingest_failures").fetchone()[0] == 10
+    assert workspaces.query(db, "SELECT count(*) FROM ingest_failures") == [(10,)]
 
 
-def test_ingest_function_commits_in_batches_and_calls_back(tmp_path, articles):
+def test_ingest_function_commits_in_batches_and_calls_back(tmp_path, articles, workspace_address):
     paths = articles.write(tmp_path / "in", 10)
     (tmp_path / "in" / "zz_empty.txt").write_bytes(b"")
-    storage = SQLiteStorage(tmp_path / "w.db")
+    db = workspace_address("w")
+    storage = open_storage(db)
     progress: list[tuple[int, int]] = []
     failures = []
 
     def on_progress(report: IngestReport) -> None:
         # Whatever was reported as stored is already committed: a second connection sees it.
-        committed = len(db_ids(tmp_path / "w.db"))
+        committed = len(db_ids(db))
         progress.append((report.stored, committed))
 
     report = ingest(storage, [str(tmp_path / "in")], workers=1, batch_size=3,
@@ -161,10 +165,11 @@ def test_ingest_function_commits_in_batches_and_calls_back(tmp_path, articles):
     assert [f.source for f in failures] == [str(tmp_path / "in" / "zz_empty.txt")]
     assert [stored for stored, _ in progress] == [3, 6, 9, 10]
     assert all(stored == committed for stored, committed in progress)
-    assert db_ids(tmp_path / "w.db") == [document_id(articles.text(n)) for n in range(10)]
+    assert db_ids(db) == [document_id(articles.text(n)) for n in range(10)]
     assert len(paths) == 10
 
 
+@pytest.mark.sqlite_only("an in-memory SQLite database")
 def test_ingest_into_memory_storage(articles, tmp_path):
     articles.write(tmp_path / "in", 3)
     storage = SQLiteStorage(":memory:")
@@ -175,27 +180,27 @@ def test_ingest_into_memory_storage(articles, tmp_path):
     assert (again.stored, again.duplicates) == (0, 3)
 
 
-def test_killed_ingest_loses_nothing_it_committed_and_resumes(tmp_path, articles, cli_env):
+def test_killed_ingest_loses_nothing_it_committed_and_resumes(tmp_path, articles, cli_env, workspace_address,
+                                                               workspaces):
     total, batch = 600, 25
     folder = tmp_path / "corpus"
     paths = articles.write(folder, total)
     expected_ids = {document_id(decode_bytes(p.read_bytes())[0]) for p in paths}
     assert len(expected_ids) == total
-    db = tmp_path / "w.db"
-    command = [sys.executable, "-m", "tabayyun.cli", "ingest", str(folder), "--db", str(db),
+    db = workspace_address("w")
+    command = [sys.executable, "-m", "tabayyun.cli", "ingest", str(folder), "--db", db,
                "--batch-size", str(batch), "--workers", "1"]
     proc = subprocess.Popen(command, env=cli_env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     committed_seen = 0
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if db.exists():
-                try:
-                    committed_seen = len(db_ids(db))
-                except sqlite3.Error:
-                    committed_seen = 0  # the schema is still being created
-                if committed_seen >= 50:
-                    break
+            try:
+                committed_seen = len(db_ids(db))
+            except Exception:  # noqa: BLE001 - no file, or no schema, yet
+                committed_seen = 0
+            if committed_seen >= 50:
+                break
             time.sleep(0.005)
         assert proc.poll() is None, "the ingest finished before it could be killed: grow the corpus"
         os.kill(proc.pid, signal.SIGKILL)
@@ -207,11 +212,10 @@ def test_killed_ingest_loses_nothing_it_committed_and_resumes(tmp_path, articles
         proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
 
-    conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    killed_ids = [row[0] for row in conn.execute("SELECT id FROM documents")]
-    raw_count = conn.execute("SELECT count(*) FROM raw_inputs").fetchone()[0]
-    conn.close()
+    if workspaces.backend == "sqlite":
+        assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    killed_ids = [row[0] for row in workspaces.query(db, "SELECT id FROM documents")]
+    [(raw_count,)] = workspaces.query(db, "SELECT count(*) FROM raw_inputs")
     killed_count = len(killed_ids)
     assert 50 <= killed_count < total
     assert killed_count % batch == 0, "a batch is committed whole or not at all"
@@ -227,23 +231,22 @@ def test_killed_ingest_loses_nothing_it_committed_and_resumes(tmp_path, articles
     final_ids = db_ids(db)
     assert len(final_ids) == len(set(final_ids)) == total
     assert set(final_ids) == expected_ids
-    conn = sqlite3.connect(db)
     for table in ("raw_inputs", "document_sources"):
-        assert conn.execute(f"SELECT count(DISTINCT doc_id) FROM {table}").fetchone()[0] == total
+        assert workspaces.query(db, f"SELECT count(DISTINCT doc_id) FROM {table}") == [(total,)]
     # Every article's paragraphs were stored (each synthetic article has 4 to 6).
-    per_doc = conn.execute("SELECT min(c), max(c) FROM (SELECT count(*) c FROM paragraphs GROUP BY doc_id)").fetchone()
+    [per_doc] = workspaces.query(db, "SELECT min(c), max(c) FROM (SELECT count(*) c FROM paragraphs GROUP BY doc_id) t")
     assert per_doc[0] >= 4 and per_doc[1] <= 6
 
 
-def test_basic_analysis_stores_clean_articles_without_the_understanding_layers(tmp_path, sample_dir):
+def test_basic_analysis_stores_clean_articles_without_the_understanding_layers(workspace_address, sample_dir):
     from tabayyun.pipeline import ANALYSIS_LEVELS
 
-    with Workspace(tmp_path / "basic.db") as ws:
+    with Workspace(workspace_address("basic")) as ws:
         report = ws.ingest(sample_dir, workers=1, stages=ANALYSIS_LEVELS["basic"])
         assert report.stored == 15 and report.failed == 0
         assert ws.storage.conn.execute("SELECT count(*) FROM quotes").fetchone()[0] == 0
         assert ws.storage.conn.execute("SELECT count(*) FROM paragraphs").fetchone()[0] > 100
-    with Workspace(tmp_path / "full.db") as ws:
+    with Workspace(workspace_address("full")) as ws:
         ws.ingest(sample_dir, workers=1)
         assert ws.storage.conn.execute("SELECT count(*) FROM quotes").fetchone()[0] > 50
         assert ws.storage.conn.execute("SELECT count(*) FROM entities").fetchone()[0] > 50

@@ -19,9 +19,9 @@ LETTER = ("نطلب منكم سحب جميع القوات الأجنبية من 
 
 
 @pytest.fixture(scope="module")
-def sample_docs(tmp_path_factory, sample_dir):
+def sample_docs(tmp_path_factory, sample_dir, workspaces):
     """file name -> stored Document, the group of desal copies from `Workspace.duplicates()`."""
-    path = tmp_path_factory.mktemp("passages") / "sample.db"
+    path = workspaces.new(tmp_path_factory.mktemp("passages"), "sample")
     with Workspace(path) as ws:
         ws.ingest(sample_dir, workers=1, embed=False)
         names = {row["id"]: row["source"].replace("\\", "/").rsplit("/", 1)[-1] for row in ws.list()}
@@ -114,8 +114,8 @@ def test_syndication_ties_undated_and_registry_agency():
     assert synd.credited == (["w"] if synd.evidence["w"]["credit"] else [])
 
 
-def test_cli_duplicates_passages(cli, tmp_path, sample_dir):
-    db = tmp_path / "w.db"
+def test_cli_duplicates_passages(cli, tmp_path, sample_dir, workspace_address):
+    db = workspace_address("w")
     assert cli("ingest", sample_dir, "--db", db, "--no-embed").returncode == 0
     proc = cli("duplicates", "--db", db, "--format", "json", "--passages")
     assert proc.returncode == 0, proc.stderr

@@ -35,13 +35,13 @@ def embeddings_on(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory, sample_dir):
+def ws(tmp_path_factory, sample_dir, workspaces):
     """The sample corpus plus one article about a withdrawal, leads embedded at ingest."""
     folder = tmp_path_factory.mktemp("search")
     (folder / "extra.txt").write_text(EXTRA, encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv(ENV, raising=False)
-        workspace = Workspace(folder / "w.db")
+        workspace = Workspace(workspaces.new(folder, "w"))
         report = workspace.ingest(sample_dir, folder / "extra.txt", workers=1)
     assert report.stored == 16 and report.failed == 0
     assert report.embedded == 16 and report.embed_note is None
@@ -178,6 +178,7 @@ def downgrade_to_version_2(path) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only("rewrites a file into an older schema version (PRAGMA user_version, FTS5 tables)")
 def test_documents_stored_before_the_index_are_indexed(tmp_path, sample_dir):
     path = tmp_path / "old.db"
     with Workspace(path) as ws:
@@ -201,9 +202,10 @@ def test_documents_stored_before_the_index_are_indexed(tmp_path, sample_dir):
         assert len(ws.search("رحلات", embeddings=False).hits) == 1
 
 
-def test_ingest_without_embedding_and_with_a_failing_model(tmp_path, sample_dir, monkeypatch, capsys):
+def test_ingest_without_embedding_and_with_a_failing_model(tmp_path, sample_dir, monkeypatch, capsys,
+                                                           workspace_address):
     files = sorted(sample_dir.glob("flights_*"))
-    with Workspace(tmp_path / "a.db") as ws:
+    with Workspace(workspace_address("a")) as ws:
         report = ws.ingest(*files, workers=1, embed=False)
         assert report.embedded == 0 and "switched off" in report.embed_note and count(ws, "lead_embeddings") == 0
         again = ws.ingest(*files, workers=1)             # the rerun embeds the leads the first run left out
@@ -215,7 +217,7 @@ def test_ingest_without_embedding_and_with_a_failing_model(tmp_path, sample_dir,
         raise RuntimeError("model exploded")
 
     monkeypatch.setattr("tabayyun.search.semantic.embed_leads", broken)
-    with Workspace(tmp_path / "b.db") as ws:
+    with Workspace(workspace_address("b")) as ws:
         report = ws.ingest(*files, workers=1, batch_size=1)
         assert report.stored == len(files) == len(ws) and "model exploded" in report.embed_note
         assert len(ws.search("النورس", embeddings=False).hits) == len(files)
@@ -223,8 +225,8 @@ def test_ingest_without_embedding_and_with_a_failing_model(tmp_path, sample_dir,
     assert len(warnings) == 1 and "documents are stored" in warnings[0]
 
 
-def test_cli_search_json_and_text(cli, tmp_path, sample_dir, ws):
-    db = tmp_path / "cli.db"
+def test_cli_search_json_and_text(cli, tmp_path, sample_dir, ws, workspace_address):
+    db = workspace_address("cli")
     hostile = tmp_path / "hostile.txt"
     hostile.write_text("عنوان [bold]مريب[/bold]\n\nوقال الوزير إن اجتماع الطوارئ \x1b]0;pwned\x07\x1b[2J سيعقد في العاصمة"
                        " الأسبوع المقبل لبحث أزمة الكوليرا.\n", encoding="utf-8")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,8 +26,8 @@ def _record(folder: Path, name: str, text: str, published: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory, sample_dir) -> Path:
-    path = tmp_path_factory.mktemp("stories") / "sample.db"
+def sample_db(tmp_path_factory, sample_dir, workspaces) -> str:
+    path = workspaces.new(tmp_path_factory.mktemp("stories"), "sample")
     with tabayyun.Workspace(path) as ws:
         report = ws.ingest(sample_dir, workers=1)
         assert report.clustered == report.stored == 15
@@ -36,11 +35,8 @@ def sample_db(tmp_path_factory, sample_dir) -> Path:
 
 
 @pytest.fixture
-def workspace(sample_db, tmp_path):
-    copy = tmp_path / "ws.db"
-    for suffix in ("", "-wal"):         # an ingest's read-only view may keep the log open
-        if Path(f"{sample_db}{suffix}").exists():
-            shutil.copy(f"{sample_db}{suffix}", f"{copy}{suffix}")
+def workspace(sample_db, tmp_path, workspaces):
+    copy = workspaces.copy(sample_db, tmp_path)
     with tabayyun.Workspace(copy) as ws:
         yield ws
 
@@ -176,21 +172,22 @@ def test_follow_up_years_apart_is_a_new_story_under_the_same_topic(workspace, tm
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout (the user's five pages)")
-def test_seeds_three_stories_one_topic(tmp_path, cli, monkeypatch):
+def test_seeds_three_stories_one_topic(tmp_path, cli, monkeypatch, workspace_address):
     monkeypatch.delenv("TABAYYUN_EMBEDDINGS", raising=False)   # five leads: the 2020 trio needs their meaning
     records = tmp_path / "seeds.jsonl"
     with records.open("w", encoding="utf-8") as out:
         for path in sorted(SEEDS.glob("*.txt")):
             out.write(json.dumps({"text": path.read_text(encoding="utf-8"), "published": SEED_DATES[path.name[:3]]},
                                  ensure_ascii=False) + "\n")
-    with tabayyun.Workspace(tmp_path / "seeds.db") as ws:
+    seeds = workspace_address("seeds")
+    with tabayyun.Workspace(seeds) as ws:
         ws.ingest(records, workers=1)
         stories = {s["first"][:4]: s for s in ws.stories()}
         assert sorted(stories) == ["2020", "2024", "2025"] and stories["2020"]["size"] == 3
         topics = ws.topics()
         assert len(topics) == 1 and len(topics[0]["stories"]) == 3
-    proc = cli("topics", "--db", tmp_path / "seeds.db", "--format", "json")
+    proc = cli("topics", "--db", seeds, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)[0]["stories"]) == 3
-    proc = cli("timeline", "--topic", 999, "--db", tmp_path / "seeds.db")
+    proc = cli("timeline", "--topic", 999, "--db", seeds)
     assert proc.returncode == 1 and "no topic 999" in proc.stderr

@@ -5,8 +5,6 @@ denial of Monday evening, reported on Tuesday, lands on Monday), their order and
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +14,16 @@ from tabayyun.model import Document, Evidence, Quote, TimeExpr
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory, sample_dir) -> Path:
-    path = tmp_path_factory.mktemp("timeline") / "sample.db"
+def sample_db(tmp_path_factory, sample_dir, workspaces) -> str:
+    path = workspaces.new(tmp_path_factory.mktemp("timeline"), "sample")
     with tabayyun.Workspace(path) as ws:
         ws.ingest(sample_dir, workers=1)
     return path
 
 
 @pytest.fixture
-def workspace(sample_db, tmp_path):
-    copy = tmp_path / "ws.db"
-    for suffix in ("", "-wal"):
-        if Path(f"{sample_db}{suffix}").exists():
-            shutil.copy(f"{sample_db}{suffix}", f"{copy}{suffix}")
+def workspace(sample_db, tmp_path, workspaces):
+    copy = workspaces.copy(sample_db, tmp_path)
     with tabayyun.Workspace(copy) as ws:
         yield ws
 

@@ -41,11 +41,11 @@ HOSTILE_RECORD = {
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, sample_dir):
+def workspace(tmp_path_factory, sample_dir, workspaces):
     folder = tmp_path_factory.mktemp("web")
     records = folder / "hostile.jsonl"
     records.write_text(json.dumps(HOSTILE_RECORD, ensure_ascii=False) + "\n", encoding="utf-8")
-    db = str(folder / "ws.db")
+    db = workspaces.new(folder, "ws")
     storage = open_storage(db)
     ingest(storage, [str(sample_dir), str(records)], workers=1, embed=False)
     storage.cluster_missing()

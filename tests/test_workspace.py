@@ -1,4 +1,4 @@
-"""The SQLite workspace: schema and migrations, what is stored, reading back, and where the file lives."""
+"""The workspace: schema and migrations, what is stored, reading back, and where the file lives."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 from tabayyun import Workspace
 from tabayyun.model import REMOVED_KINDS
 from tabayyun.pipeline import RawItem, process
-from tabayyun.store import DEFAULT_DB, LATEST_VERSION, SQLiteStorage, open_storage, resolve_db
+from tabayyun.store import DEFAULT_DB, LATEST_VERSION, SQLiteStorage, display_address, open_storage, resolve_db
+from tabayyun.store.migrate import table_counts
 
 TABLES = {"documents", "raw_inputs", "paragraphs", "removed_blocks", "document_sources", "ingest_failures"}
 
@@ -22,9 +23,9 @@ def migration_files() -> list[str]:
 
 
 @pytest.fixture
-def sample_ws(tmp_path, sample_dir):
+def sample_ws(workspace_address, sample_dir):
     """A workspace holding two sample pages: one flattened text, one HTML."""
-    ws = Workspace(tmp_path / "w.db")
+    ws = Workspace(workspace_address("w"))
     report = ws.ingest(sample_dir / "cholera_01_report_almarsad.txt", sample_dir / "desal_00_original_nsa.html",
                        workers=1)
     assert report.stored == 2
@@ -32,6 +33,7 @@ def sample_ws(tmp_path, sample_dir):
     ws.close()
 
 
+@pytest.mark.sqlite_only("reads the file's PRAGMA user_version and journal mode")
 def test_new_workspace_schema_with_plain_sqlite(tmp_path):
     Workspace(tmp_path / "w.db").close()
     conn = sqlite3.connect(tmp_path / "w.db")
@@ -45,11 +47,11 @@ def test_new_workspace_schema_with_plain_sqlite(tmp_path):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
 
 
-def test_stored_page_has_raw_input_paragraphs_and_removed_blocks(sample_ws, sample_dir, tmp_path):
+def test_stored_page_has_raw_input_paragraphs_and_removed_blocks(sample_ws, sample_dir):
     path = sample_dir / "cholera_01_report_almarsad.txt"
     data = path.read_bytes()
     expected = process(RawItem(source=str(path), data=data, form="text"))
-    conn = sqlite3.connect(tmp_path / "w.db")
+    conn = sample_ws.storage.conn
     row = conn.execute("SELECT source, format, encoding, title, outlet, published, language, analysis"
                        " FROM documents WHERE id = ?", (expected.id,)).fetchone()
     assert row is not None
@@ -76,8 +78,8 @@ def test_stored_page_has_raw_input_paragraphs_and_removed_blocks(sample_ws, samp
         assert lines[start].strip() and lines[start].strip() in text
 
 
-def test_html_page_removed_blocks_keep_markup_ranges_null(sample_ws, tmp_path):
-    conn = sqlite3.connect(tmp_path / "w.db")
+def test_html_page_removed_blocks_keep_markup_ranges_null(sample_ws):
+    conn = sample_ws.storage.conn
     doc_id = conn.execute("SELECT id FROM documents WHERE format = 'html'").fetchone()[0]
     kinds = [row[0] for row in conn.execute("SELECT kind FROM removed_blocks WHERE doc_id = ?", (doc_id,))]
     assert kinds and set(kinds) <= set(REMOVED_KINDS)
@@ -112,7 +114,7 @@ def test_get_round_trips_the_document(sample_ws, sample_dir):
 
 
 @pytest.fixture
-def dated_ws(tmp_path, articles):
+def dated_ws(tmp_path, articles, workspace_address):
     records = [
         ("A", "2024-01-05"), ("B", "2024-03-15"), ("A", None), ("B", "2024-02-10"),
         ("A", "2024-03-15"), ("C", "2023-12-31"),
@@ -122,7 +124,7 @@ def dated_ws(tmp_path, articles):
         json.dumps({"text": articles.text(n), "outlet": outlet, **({"published": when} if when else {})},
                    ensure_ascii=False)
         for n, (outlet, when) in enumerate(records)) + "\n", encoding="utf-8")
-    ws = Workspace(tmp_path / "w.db")
+    ws = Workspace(workspace_address("w"))
     report = ws.ingest(path, workers=1)
     assert report.stored == len(records)
     yield ws, records
@@ -158,24 +160,23 @@ def test_list_filters_and_paging(dated_ws):
     assert len(ws) == 6
 
 
-def test_reopening_applies_no_migration_twice(tmp_path, articles):
-    path = tmp_path / "w.db"
+def test_reopening_applies_no_migration_twice(tmp_path, articles, workspace_address):
+    path = workspace_address("w")
     articles.write(tmp_path / "in", 2)
     with Workspace(path) as ws:
         ws.ingest(tmp_path / "in", workers=1)
     for _ in range(2):
-        storage = SQLiteStorage(path)
+        storage = open_storage(path)
         assert storage.migrate() == []
         assert storage.schema_version == LATEST_VERSION
         assert storage.count() == 2
         storage.close()
     with Workspace(path) as ws:
         assert len(ws) == 2
-    conn = sqlite3.connect(path)
-    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    assert sorted(tables) == sorted(set(tables)) and TABLES <= set(tables)
+        assert table_counts(ws.storage, sorted(TABLES))["document_sources"] == 2
 
 
+@pytest.mark.sqlite_only("writes PRAGMA user_version into a file (test_postgres.py covers PostgreSQL's version row)")
 def test_newer_schema_version_is_refused_with_a_clear_error(tmp_path):
     path = tmp_path / "future.db"
     conn = sqlite3.connect(path)
@@ -192,8 +193,9 @@ def test_newer_schema_version_is_refused_with_a_clear_error(tmp_path):
     assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0  # nothing was created
 
 
+@pytest.mark.sqlite_only("a read-only view of a file (mode=ro); test_postgres.py covers read-only PostgreSQL")
 def test_readonly_storage_cannot_write(sample_ws, tmp_path):
-    ro = SQLiteStorage(tmp_path / "w.db", readonly=True)
+    ro = SQLiteStorage(sample_ws.path, readonly=True)
     assert ro.count() == 2
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         ro.add_failures([("x", "y")])
@@ -208,8 +210,8 @@ def test_open_storage_rejects_unknown_addresses(tmp_path):
         open_storage("mysql://localhost/tabayyun")
 
 
-def test_tabayyun_db_env_var(tmp_path, monkeypatch, articles, cli):
-    target = tmp_path / "from_env.db"
+def test_tabayyun_db_env_var(tmp_path, monkeypatch, articles, cli, workspace_address):
+    target = workspace_address("from_env")
     monkeypatch.delenv("TABAYYUN_DB", raising=False)
     assert resolve_db(None) == DEFAULT_DB == "tabayyun.db"
     monkeypatch.setenv("TABAYYUN_DB", str(target))
@@ -218,13 +220,16 @@ def test_tabayyun_db_env_var(tmp_path, monkeypatch, articles, cli):
     monkeypatch.chdir(tmp_path)
     with Workspace() as ws:
         assert ws.path == str(target)
-    assert target.exists() and not (tmp_path / "tabayyun.db").exists()
+        ws.ingest(articles.write(tmp_path / "first", 1, start=5)[0], workers=1)
+    with Workspace(target) as ws:
+        assert len(ws) == 1
+    assert not (tmp_path / "tabayyun.db").exists()
 
     page = articles.write(tmp_path / "in", 1)[0]
-    cli_target = tmp_path / "cli_env.db"
+    cli_target = workspace_address("cli_env")
     ingested = cli("ingest", page, env={"TABAYYUN_DB": str(cli_target)})
     assert ingested.returncode == 0, ingested.stderr
-    assert str(cli_target) in ingested.stderr
+    assert display_address(str(cli_target)) in ingested.stderr
     assert not (tmp_path / "tabayyun.db").exists()
     listed = cli("list", "--format", "json", env={"TABAYYUN_DB": str(cli_target)})
     assert listed.returncode == 0, listed.stderr
@@ -233,3 +238,17 @@ def test_tabayyun_db_env_var(tmp_path, monkeypatch, articles, cli):
     fallback = cli("list", "--format", "json")
     assert fallback.returncode == 1
     assert "tabayyun.db" in fallback.stderr
+
+
+def test_workspace_addresses_are_printed_without_their_password(cli, tmp_path, articles):
+    url = "postgresql://reader:s3cret-pw@127.0.0.1:1/newsroom?options=-csearch_path%3Ddesk"
+    assert display_address(url) == "postgresql://reader:***@127.0.0.1:1/newsroom?options=-csearch_path%3Ddesk"
+    assert display_address("postgresql://reader@host/db") == "postgresql://reader@host/db"
+    assert display_address(str(tmp_path / "w.db")) == str(tmp_path / "w.db")
+    page = articles.write(tmp_path / "in", 1)[0]
+    for args in (("list", "--db", url), ("ingest", page, "--db", url), ("serve", "--db", url, "--port", "1"),
+                 ("migrate", url, tmp_path / "copy.db")):
+        failed = cli(*args)
+        assert failed.returncode == 1, failed.stderr
+        assert "s3cret" not in failed.stdout + failed.stderr
+        assert "reader:***@127.0.0.1:1/newsroom" in failed.stderr, failed.stderr

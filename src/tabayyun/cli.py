@@ -8,19 +8,21 @@ from datetime import date
 from typing import Optional
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tabayyun.cli_claims import check as check_claim, register
 from tabayyun.cli_export import register as register_export
+from tabayyun.cli_migrate import register as register_migrate
 from tabayyun.cli_serve import register as register_serve
 from tabayyun.cli_stories import register as register_stories
-from tabayyun.cli_output import DbOption, FormatOption, _open_existing, _open_writable, _safe, _text, err, out
+from tabayyun.cli_output import (DbOption, FormatOption, _open_existing, _open_writable, _safe, _text, display_db,
+                                 err, out)
 from tabayyun.ingest import IngestReport, ingest as run_ingest
 from tabayyun.model import Document
 from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process_safely
 from tabayyun.sample import sample_path
 from tabayyun.sources.readers import ItemFailure, iter_items
-from tabayyun.store import open_storage, resolve_db
+from tabayyun.store import open_storage
 from tabayyun.understand.entities import group_mentions
 
 app = typer.Typer(help="tabayyun (تبيّن): verify the news. Arabic-first claim-verification workbench.",
@@ -40,21 +42,24 @@ def _fail_line(failure: ItemFailure) -> None:
     err.print(_text(f"error: {failure.source}: {failure.message}"), soft_wrap=True)
 
 
-def _ingest_with_progress(db: Optional[str], paths: list[str], **options) -> IngestReport:
+def _ingest_with_progress(db: Optional[str], paths: list[str], runner=run_ingest, **options) -> IngestReport:
     try:
         storage = open_storage(db)
     except Exception as exc:  # noqa: BLE001 - any failure to open the workspace is fatal
-        err.print(_text(f"fatal: cannot open workspace {resolve_db(db)}: {exc}"), soft_wrap=True)
+        err.print(_text(f"fatal: cannot open workspace {display_db(db)}: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    if runner is not run_ingest:    # the Dask engine: a bar of the partitions done
+        columns = (*columns[:2], BarColumn(), MofNCompleteColumn(), columns[2])
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("ingesting", total=None)
 
         def show(report: IngestReport) -> None:
             progress.update(task, description=(
-                f"stored {report.stored}  duplicates {report.duplicates}  failed {report.failed}"))
+                f"stored {report.stored}  duplicates {report.duplicates}  failed {report.failed}"),
+                total=report.partitions or None, completed=report.partitions_done)
 
-        report = run_ingest(storage, paths, on_failure=_fail_line, on_progress=show, **options)
+        report = runner(storage, paths, on_failure=_fail_line, on_progress=show, **options)
     storage.close()
     return report
 
@@ -62,16 +67,18 @@ def _ingest_with_progress(db: Optional[str], paths: list[str], **options) -> Ing
 def _print_summary(report: IngestReport, db: Optional[str]) -> None:
     embedded = (f", {report.embedded} leads embedded for search in {report.embed_seconds:.1f} s"
                 if report.embedded else "")
+    partitions = f", {len(report.failed_partitions)} partitions failed" if report.failed_partitions else ""
     err.print(_text(
-        f"{report.stored} stored, {report.duplicates} skipped as duplicate, {report.failed} failed{embedded}"
-        f"  ->  {resolve_db(db)}"), soft_wrap=True)
+        f"{report.stored} stored, {report.duplicates} skipped as duplicate, {report.failed} failed{partitions}"
+        f"{embedded}  ->  {display_db(db)}"), soft_wrap=True)
 
 
 @app.command()
 def ingest(
     paths: list[str] = typer.Argument(..., help="Files, folders, .json/.jsonl, .warc(.gz), .zip, or - for stdin."),
     db: Optional[str] = DbOption,
-    workers: Optional[int] = typer.Option(None, help="Worker processes (default: up to 2)."),
+    workers: Optional[int] = typer.Option(None, help="Worker processes (default: up to 2); with --engine dask, "
+                                                     "the local cluster's workers."),
     batch_size: int = typer.Option(200, help="Documents per committed batch."),
     max_bytes: int = typer.Option(MAX_BYTES, help="Largest item accepted, in bytes."),
     reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against."),
@@ -79,13 +86,34 @@ def ingest(
                                               "and metadata only, much faster)."),
     embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed each new document's title and lead for "
                                                                 "semantic search (off: full-text search only)."),
+    engine: str = typer.Option("local", help="local (worker processes of this machine) or dask (Dask tasks over "
+                                             "partitions of the input)."),
+    scheduler: Optional[str] = typer.Option(None, help="--engine dask: address of a running Dask scheduler "
+                                                       "(tcp://...; default: a local cluster)."),
+    shards: Optional[str] = typer.Option(None, help="--engine dask: keep the Parquet shards in this folder "
+                                                    "(`tabayyun ingest DIR` loads such a folder); with --scheduler "
+                                                    "and a SQLite workspace, a folder the workers share."),
 ) -> None:
-    """Clean and store pages in the workspace. Exit 0: all fine; 2: some items failed; 1: fatal."""
+    """Clean and store pages in the workspace. Exit 0: all fine; 2: some items or partitions failed; 1: fatal."""
     if analysis not in ANALYSIS_LEVELS:
         raise typer.BadParameter("--analysis must be full or basic")
-    report = _ingest_with_progress(db, paths, workers=workers, batch_size=batch_size, max_bytes=max_bytes,
-                                   reference_date=_reference(reference_date), stages=ANALYSIS_LEVELS[analysis],
-                                   embed=embed)
+    if engine not in ("local", "dask"):
+        raise typer.BadParameter("--engine must be local or dask")
+    if engine == "local" and (scheduler or shards):
+        raise typer.BadParameter("--scheduler and --shards need --engine dask")
+    options = dict(workers=workers, batch_size=batch_size, max_bytes=max_bytes, embed=embed,
+                   reference_date=_reference(reference_date), stages=ANALYSIS_LEVELS[analysis])
+    if engine == "dask":
+        from tabayyun.engine.driver import EngineError, dask_ingest
+
+        options.update(runner=dask_ingest, scheduler=scheduler, shards=shards)
+        try:
+            report = _ingest_with_progress(db, paths, **options)
+        except EngineError as exc:
+            err.print(_text(f"fatal: {exc}"), soft_wrap=True)
+            raise typer.Exit(1) from None
+    else:
+        report = _ingest_with_progress(db, paths, **options)
     _print_summary(report, db)
     raise typer.Exit(report.exit_code)
 
@@ -184,7 +212,7 @@ def list_documents(
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    out.print(_text(f"{total} documents in {storage.path}", style="bold"))
+    out.print(_text(f"{total} documents in {display_db(storage.path)}", style="bold"))
     for row in rows:
         line = _text(f"{row['id'][:12]}  {row['published'] or '----------'}  ")
         line.append(_safe(f"{(row['outlet'] or '-')[:24]:<24}"), style="cyan")
@@ -422,6 +450,7 @@ register(app, train_app, eval_app)
 register_stories(app)
 register_serve(app)
 register_export(app)
+register_migrate(app)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from tabayyun.store import open_storage, resolve_db
+from tabayyun.store import display_address, open_storage, resolve_db
 
 # Scraped text is hostile: no markup, emoji codes or highlighting may be interpreted in it.
 out = Console(highlight=False, emoji=False, markup=False)
@@ -30,7 +30,13 @@ def _text(value: object, **style) -> Text:
     return Text(_safe(value), **style)
 
 
-DbOption = typer.Option(None, "--db", help="Workspace file (default: $TABAYYUN_DB or ./tabayyun.db).")
+DbOption = typer.Option(None, "--db", help="Workspace: a SQLite file or a postgresql:// address"
+                                          " (default: $TABAYYUN_DB or ./tabayyun.db).")
+
+
+def display_db(db: Optional[str]) -> str:
+    """The workspace address as printed: resolved like --db, without a PostgreSQL password."""
+    return display_address(resolve_db(db))
 FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
 
 
@@ -39,7 +45,7 @@ def _open_existing(db: Optional[str]):
     try:
         return open_storage(path, readonly=True)
     except Exception as exc:  # noqa: BLE001
-        err.print(_text(f"error: cannot open workspace {path}: {exc}"), soft_wrap=True)
+        err.print(_text(f"error: cannot open workspace {display_db(path)}: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -52,5 +58,5 @@ def _open_writable(db: Optional[str]):
     try:
         return open_storage(path)
     except Exception as exc:  # noqa: BLE001
-        err.print(_text(f"error: cannot open workspace {path}: {exc}"), soft_wrap=True)
+        err.print(_text(f"error: cannot open workspace {display_db(path)}: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None

@@ -6,8 +6,7 @@ from typing import Optional
 
 import typer
 
-from tabayyun.cli_output import DbOption, _text, err, out
-from tabayyun.store import resolve_db
+from tabayyun.cli_output import DbOption, _text, display_db, err, out
 
 
 def serve(db: Optional[str] = DbOption,
@@ -23,11 +22,11 @@ def serve(db: Optional[str] = DbOption,
     try:
         web_app = create_app(db, token=token)
     except Exception as exc:  # noqa: BLE001
-        err.print(_text(f"error: cannot open workspace {resolve_db(db)}: {exc}"), soft_wrap=True)
+        err.print(_text(f"error: cannot open workspace {display_db(db)}: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None
     if host not in ("127.0.0.1", "localhost", "::1") and not token:
         err.print(_text(f"warning: serving on {host} without a token: anyone who can reach it can write"))
-    out.print(_text(f"tabayyun serving {resolve_db(db)} at http://{host}:{port}/ (API: /api/v1)"))
+    out.print(_text(f"tabayyun serving {display_db(db)} at http://{host}:{port}/ (API: /api/v1)"))
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
 
 

@@ -16,10 +16,11 @@ from datetime import date
 
 from tabayyun.connect.duplicates import DuplicateFinder
 from tabayyun.connect.stories import StoryClusterer
+from tabayyun.engine.shards import is_shard_folder
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
 from tabayyun.sources.readers import ItemFailure, iter_items
-from tabayyun.store import SQLiteStorage
+from tabayyun.store import SQLiteStorage, open_storage
 
 DEFAULT_BATCH = 200
 
@@ -36,10 +37,18 @@ class IngestReport:
     signed: int = 0                   # documents given a MinHash signature (near-duplicate detection)
     duplicate_pairs: int = 0          # near-duplicate pairs found between new and stored documents
     clustered: int = 0                # new documents put into a story (joined or started)
+    partitions: int = 0               # --engine dask: partitions of the input, and how many are done
+    partitions_done: int = 0
+    failed_partitions: list[ItemFailure] = field(default_factory=list)   # partitions whose task failed
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.failed else 0
+        return 2 if self.failed or self.failed_partitions else 0
+
+    def count_stored(self, stored: list[bool]) -> None:
+        """Count the outcome of `add_documents`: new, or already there (stored by an earlier batch)."""
+        self.stored += sum(stored)
+        self.duplicates += len(stored) - sum(stored)
 
 
 @dataclass
@@ -92,22 +101,55 @@ class _LeadEmbedding:
         self.report.embed_seconds = self.embedder.stats.seconds
 
 
+class Connector:
+    """The cross-document steps after a batch is committed, in this order: near-duplicates of the new
+    documents, lead vectors, stories (after both, so copies join their original's story). The plain
+    ingest runs them after each batch; the Dask engine after each partition, in input order."""
+
+    def __init__(self, storage: SQLiteStorage, report: IngestReport, embed: bool):
+        self.report = report
+        self.embed_leads = _LeadEmbedding(storage, embed, report)
+        self.finder = DuplicateFinder(storage)
+        self.clusterer = StoryClusterer(storage, embeddings=embed)
+
+    def __call__(self, new: list[tuple[str, list[str] | None]], embed_docs: list[Document],
+                 duplicate_ids: list[str], presigned: dict | None = None) -> None:
+        """`new`: (doc_id, paragraphs) of the newly stored documents; `presigned`: their MinHash
+        signatures when computed elsewhere (see `DuplicateFinder.add`); `embed_docs` those whose lead
+        still needs a vector, `duplicate_ids` stored ones that may lack one."""
+        if new:
+            self.report.duplicate_pairs += len(self.finder.add(new, presigned))
+            self.report.signed = self.finder.signed
+        self.embed_leads(embed_docs, duplicate_ids)
+        if new:
+            self.report.clustered += len(self.clusterer.add([doc_id for doc_id, _ in new]))
+
+
+def readonly_view(address: str | None) -> SQLiteStorage | None:
+    """A read-only view of an existing workspace (SQLite file or PostgreSQL address) for the
+    "already stored?" check of workers; None when there is none yet."""
+    if not address or (not address.startswith(("postgresql://", "postgres://")) and not os.path.exists(address)):
+        return None
+    try:
+        return open_storage(address, readonly=True)
+    except Exception:  # noqa: BLE001 - a missing read-only view only costs the duplicate shortcut
+        return None
+
+
 def _init_worker(config: _WorkerConfig) -> None:
     _worker["config"] = config
-    _worker["storage"] = None
-    if config.db_path and os.path.exists(config.db_path):
-        try:
-            _worker["storage"] = SQLiteStorage(config.db_path, readonly=True)
-        except Exception:  # noqa: BLE001 - a missing read-only view only costs the duplicate shortcut
-            _worker["storage"] = None
+    _worker["storage"] = readonly_view(config.db_path)
 
 
 def _run_one(item: RawItem) -> _Done:
-    config: _WorkerConfig = _worker["config"]
+    return process_item(item, _worker["config"], _worker.get("storage"))
+
+
+def process_item(item: RawItem, config: _WorkerConfig, storage: SQLiteStorage | None) -> _Done:
+    """Decode one item and, unless `storage` (a read-only view) holds it already, analyse it."""
     size = len(item.data) if isinstance(item.data, bytes) else len(item.data.encode("utf-8"))
     try:
         decoded = make_document(item, config.max_bytes)
-        storage = _worker.get("storage")
         if storage is not None and storage.has(decoded.id):
             # On a rerun, stored documents are recognised by their content hash and not analysed again.
             return _Done(item.source, size=size, duplicate_id=decoded.id)
@@ -161,32 +203,31 @@ def ingest(
 ) -> IngestReport:
     """Ingest every item under `paths` into `storage`; returns the counts. `stages` names the pipeline
     stages to run (default: all of them; see `pipeline.ANALYSIS_LEVELS` for the named sets). With
-    `embed` (and embeddings available), each batch's new documents get their lead embedded for search."""
+    `embed` (and embeddings available), each batch's new documents get their lead embedded for search.
+    A folder of Parquet shards (`ingest --engine dask --shards DIR`) is loaded, not read as pages."""
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages)
     report = IngestReport()
     pending: list[tuple[Document, int]] = []
     pending_failures: list[tuple[str, str]] = []
     pending_sources: list[tuple[str, str]] = []
-    embed_leads = _LeadEmbedding(storage, embed, report)
-    finder = DuplicateFinder(storage)
-    clusterer = StoryClusterer(storage, embeddings=embed)
+    connect = Connector(storage, report, embed)
+    shard_folders = [path for path in paths if is_shard_folder(path)]
+    if shard_folders:
+        # Parquet shards written by `--engine dask --shards DIR`: loaded, not read as pages.
+        from tabayyun.engine.shards import load_shard_folder
+
+        for folder in shard_folders:
+            load_shard_folder(storage, folder, connect, batch_size, on_failure, on_progress)
+        paths = [path for path in paths if path not in shard_folders]
 
     def flush() -> None:
         stored = storage.add_documents(pending) if pending else []
-        report.stored += sum(stored)
-        report.duplicates += len(stored) - sum(stored)
+        report.count_stored(stored)
         new_docs = [doc for (doc, _), is_new in zip(pending, stored) if is_new]
-        if new_docs:
-            # Near-duplicates: the new documents are signed and compared with the stored signatures.
-            report.duplicate_pairs += len(finder.add([(doc.id, doc.paragraphs) for doc in new_docs]))
-            report.signed = finder.signed
-        embed_leads(new_docs,
-                    [doc.id for (doc, _), is_new in zip(pending, stored) if not is_new]
-                    + [doc_id for doc_id, _ in pending_sources])
-        if new_docs:
-            # Stories: after duplicates and lead vectors, so copies join their original's story.
-            report.clustered += len(clusterer.add([doc.id for doc in new_docs]))
+        connect([(doc.id, doc.paragraphs) for doc in new_docs], new_docs,
+                [doc.id for (doc, _), is_new in zip(pending, stored) if not is_new]
+                + [doc_id for doc_id, _ in pending_sources])
         pending.clear()
         if pending_failures:
             storage.add_failures(pending_failures)

@@ -135,29 +135,35 @@ class DuplicateFinder:
                 self._shingles[doc_id] = shingles(paragraphs)
         return {d: self._shingles[d] for d in doc_ids}
 
-    def add(self, docs: list[tuple[str, list[str]]]) -> list[Pair]:
+    def add(self, docs: list[tuple[str, list[str] | None]],
+            presigned: dict[str, tuple[int, np.ndarray]] | None = None) -> list[Pair]:
         """Sign (doc_id, paragraphs) documents, compare each with every stored or earlier one, and store
-        the signatures and the pairs in one transaction; returns the new pairs."""
+        the signatures and the pairs in one transaction; returns the new pairs. `presigned`: doc_id ->
+        (shingle count, signature) computed elsewhere (a Dask worker); such a stored document's
+        paragraphs may be None: they are read back only when a candidate needs the exact check."""
         self._load()
         rows, pairs = [], []
         for doc_id, paragraphs in docs:
             if doc_id in self._sigs:
                 continue
-            hashes = shingles(paragraphs)
-            sig = signature(hashes)
-            rows.append((doc_id, SCHEME, len(hashes), sig.astype("<u4").tobytes() if hashes else b""))
+            if presigned and doc_id in presigned:
+                count, sig = presigned[doc_id]
+            else:
+                hashes = self._shingles[doc_id] = shingles(paragraphs)
+                count, sig = len(hashes), signature(hashes)
+            rows.append((doc_id, SCHEME, count, sig.astype("<u4").tobytes() if count else b""))
             self.signed += 1
-            if not hashes:
+            if not count:
                 continue
-            self._shingles[doc_id] = hashes
             close = [other for other in self._candidates(sig)
-                     if _plausible(estimate(sig, self._sigs[other][1]), len(hashes), self._sigs[other][0])]
+                     if _plausible(estimate(sig, self._sigs[other][1]), count, self._sigs[other][0])]
+            hashes = self._shingles_of([doc_id])[doc_id] if close else set()
             for other, other_hashes in self._shingles_of(sorted(close)).items():
                 jaccard, containment = compare(hashes, other_hashes)
                 if is_duplicate(jaccard, containment, min(len(hashes), len(other_hashes))):
                     a, b = sorted((doc_id, other))
                     pairs.append(Pair(a, b, round(jaccard, 4), round(containment, 4)))
-            self._insert(doc_id, len(hashes), sig)
+            self._insert(doc_id, count, sig)
         self.storage.add_signatures(rows, [(p.a, p.b, p.jaccard, p.containment, METHOD) for p in pairs])
         self.pairs_found += len(pairs)
         if len(self._shingles) > 20000:     # a long ingest: keep memory flat, reload from paragraphs if needed

@@ -36,7 +36,9 @@ THRESHOLD_NO_EMBEDDING = 0.15
 WEIGHTS = {"embedding": 0.4, "terms": 0.35, "entities": 0.25}
 WEIGHTS_NO_EMBEDDING = {"terms": 0.6, "entities": 0.4}
 EMB_FLOOR, EMB_SPAN = 0.85, 0.1   # unrelated leads score about 0.85 in e5, one event's 0.93 and up
-CANDIDATE_KEYS = 24           # a document is compared with the stories sharing one of its rarest keys
+CANDIDATE_KEYS = 24           # a document is compared with the stories sharing one of its rarest keys,
+MAX_CANDIDATES = 64           # at most this many in its time window (most shared key weight first),
+TOO_FAR_SHOWN = 3             # and this many outside it, kept to explain why it started a story
 
 
 def terms_of(title: str | None, lead: str | None) -> frozenset[str]:
@@ -64,6 +66,7 @@ class _Story:
     last: date | None = None
     centroid: np.ndarray | None = None
     members: list[tuple[str, str | None, frozenset]] = field(default_factory=list)
+    norms: dict[str, tuple[tuple[int, int], float]] = field(default_factory=dict)  # see _story_norm
 
     def gap(self, day: date | None) -> int:
         """Days between `day` and the story's span (0 inside it or when either is undated)."""
@@ -80,6 +83,7 @@ class _Doc:
     terms: frozenset
     entities: frozenset
     vector: np.ndarray | None
+    norms: dict[str, float] = field(default_factory=dict)   # per prefix, while one placement lasts
 
 
 class StoryClusterer:
@@ -95,8 +99,10 @@ class StoryClusterer:
         self.threshold = threshold
         self.embeddings = embeddings and embeddings_disabled_reason() is None
         self.stories: dict[int, _Story] | None = None
+        self.loaded_upto = 0          # the last story_members rowid loaded
         self.doc_story: dict[str, int] = {}
         self.df: Counter = Counter()
+        self._idf_cache: dict[str, float] = {}
         self.docs = 0
         self.index: dict[str, set[int]] = {}
 
@@ -118,10 +124,15 @@ class StoryClusterer:
                 for d in doc_ids if (row := inputs.get(d)) is not None]
 
     def _load(self) -> None:
-        if self.stories is not None:
+        """Load the stories, or those documents that other processes (or this one) placed since the
+        last load: several ingest processes may cluster into one workspace."""
+        if self.stories is None:
+            self.stories, self.loaded_upto = {}, 0
+        members = self.storage.story_members_after(self.loaded_upto)
+        if not members:
             return
-        self.stories = {}
-        members = self.storage.story_members()
+        self.loaded_upto = members[-1][0]
+        members = [(story_id, doc_id) for _, story_id, doc_id in members if doc_id not in self.doc_story]
         docs = {doc.id: doc for doc in self._docs([doc_id for _, doc_id in members])}
         for story_id, doc_id in members:
             if doc_id in docs:
@@ -130,9 +141,14 @@ class StoryClusterer:
     def _count(self, doc: _Doc) -> None:
         self.docs += 1
         self.df.update(doc.terms | {"@" + e for e in doc.entities})
+        self._idf_cache.clear()     # every idf depends on the number of documents
 
     def _idf(self, key: str) -> float:
-        return math.log((self.docs + 1) / (self.df.get(key, 0) + 1)) + 1.0
+        # Cached between documents: placing one compares it with many stories sharing its terms.
+        value = self._idf_cache.get(key)
+        if value is None:
+            value = self._idf_cache[key] = math.log((self.docs + 1) / (self.df.get(key, 0) + 1)) + 1.0
+        return value
 
     def _join(self, story: _Story, doc: _Doc) -> None:
         self._count(doc)
@@ -148,19 +164,38 @@ class StoryClusterer:
         if doc.vector is not None:
             story.centroid = doc.vector.copy() if story.centroid is None else story.centroid + doc.vector
 
-    def _cosine(self, keys: frozenset, counts: Counter, prefix: str = "") -> float:
+    def _cosine(self, keys: frozenset, counts: Counter, prefix: str = "", story: _Story | None = None,
+                doc: _Doc | None = None) -> float:
         if not keys or not counts:
             return 0.0
-        weight = {k: self._idf(prefix + k) for k in counts}
-        dot = sum(weight[k] ** 2 * counts[k] for k in keys if k in counts)
-        norm_doc = math.sqrt(sum(self._idf(prefix + k) ** 2 for k in keys))
-        norm_story = math.sqrt(sum((weight[k] * c) ** 2 for k, c in counts.items()))
-        return dot / (norm_doc * norm_story) if dot else 0.0
+        dot = sum(self._idf(prefix + k) ** 2 * counts[k] for k in keys if k in counts)
+        if not dot:
+            return 0.0
+        # A document is compared with every candidate story under the same idf: its norm once.
+        norm_doc = doc.norms.get(prefix) if doc is not None else None
+        if norm_doc is None:
+            norm_doc = math.sqrt(sum(self._idf(prefix + k) ** 2 for k in keys))
+            if doc is not None:
+                doc.norms[prefix] = norm_doc
+        return dot / (norm_doc * self._story_norm(counts, prefix, story))
+
+    def _story_norm(self, counts: Counter, prefix: str, story: _Story | None) -> float:
+        """The idf-weighted norm of a story's counts. It costs a pass over every term of the story, and
+        a wire story gathers thousands: it is kept until the story grows or the idf drifts (every 256
+        documents), which changes the scores by well under a percent."""
+        stamp = (len(story.members), self.docs >> 8) if story is not None else None
+        cached = story.norms.get(prefix) if story is not None else None
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        value = math.sqrt(sum((self._idf(prefix + k) * c) ** 2 for k, c in counts.items()))
+        if story is not None:
+            story.norms[prefix] = (stamp, value)
+        return value
 
     def similarity(self, doc: _Doc, story: _Story) -> dict:
         """The parts of the similarity of `doc` to `story` and their weighted mix (`score`)."""
-        parts = {"terms": round(self._cosine(doc.terms, story.terms), 4),
-                 "entities": round(self._cosine(doc.entities, story.entities, "@"), 4)}
+        parts = {"terms": round(self._cosine(doc.terms, story.terms, story=story, doc=doc), 4),
+                 "entities": round(self._cosine(doc.entities, story.entities, "@", story, doc), 4)}
         weights = WEIGHTS_NO_EMBEDDING
         if doc.vector is not None and story.centroid is not None:
             cosine = float(doc.vector @ story.centroid / (np.linalg.norm(story.centroid) or 1.0))
@@ -171,12 +206,24 @@ class StoryClusterer:
         return parts
 
     def _candidates(self, doc: _Doc) -> set[int]:
+        """The stories sharing the most idf weight of the document's rarest keys. On a large workspace a
+        key shared with hundreds of stories is common; scoring them all made placing cost grow with
+        the workspace."""
         keys = sorted((k for k in doc.terms | {"@" + e for e in doc.entities} if k in self.index),
                       key=lambda k: (-self._idf(k), k))
-        return {sid for key in keys[:CANDIDATE_KEYS] for sid in self.index.get(key, ())}
+        votes: Counter = Counter()
+        for key in keys[:CANDIDATE_KEYS]:
+            weight = self._idf(key)
+            for story_id in self.index[key]:
+                votes[story_id] += weight
+        near, far = [], []
+        for story_id, _ in sorted(votes.items(), key=lambda item: (-item[1], item[0])):
+            (far if self.stories[story_id].gap(doc.day) > self.window_days else near).append(story_id)
+        return set(near[:MAX_CANDIDATES] + far[:TOO_FAR_SHOWN])
 
     def _place(self, doc: _Doc) -> tuple[_Story | None, float, dict]:
         """The story `doc` joins (None: it starts one), with its score and reason."""
+        doc.norms.clear()
         for other in self.storage.duplicates_of(doc.id):
             if other in self.doc_story:
                 return self.stories[self.doc_story[other]], 1.0, {"duplicate_of": other}
@@ -204,25 +251,28 @@ class StoryClusterer:
     def add(self, doc_ids: list[str]) -> dict[str, int]:
         """Cluster the given documents (those not clustered yet), oldest first; store and return
         {doc_id: story_id}."""
-        self._load()
-        docs = self._docs([d for d in doc_ids if d not in self.doc_story])
-        docs.sort(key=lambda d: (d.day is None, d.day or date.min, d.id))
-        placed, touched = {}, set()
-        members = []
-        for doc in docs:
-            story, score, reason = self._place(doc)
-            if story is None:
-                new_id = max(self.stories, default=0) + 1
-                story = self.stories[new_id] = _Story(new_id)
-            self._join(story, doc)
-            placed[doc.id] = story.id
-            touched.add(story.id)
-            members.append((doc.id, story.id, score, reason))
-        self.storage.save_stories([self._row(self.stories[sid]) for sid in sorted(touched)], members)
+        with self.storage.stories_locked():
+            # Under the lock: what others placed meanwhile is loaded, and new story ids are unique.
+            self._load()
+            docs = self._docs([d for d in doc_ids if d not in self.doc_story])
+            docs.sort(key=lambda d: (d.day is None, d.day or date.min, d.id))
+            placed, touched = {}, set()
+            members = []
+            last_id = max(self.storage.max_story_id(), max(self.stories, default=0))
+            for doc in docs:
+                story, score, reason = self._place(doc)
+                if story is None:
+                    last_id += 1
+                    story = self.stories[last_id] = _Story(last_id)
+                self._join(story, doc)
+                placed[doc.id] = story.id
+                touched.add(story.id)
+                members.append((doc.id, story.id, score, reason))
+            self.storage.save_stories([self._row(self.stories[sid]) for sid in sorted(touched)], members)
         return placed
 
     def _row(self, story: _Story) -> tuple:
-        central = max(story.members, key=lambda m: (m[1] is not None, self._cosine(m[2], story.terms), m[0]))
+        central = max(story.members, key=lambda m: (m[1] is not None, self._cosine(m[2], story.terms, story=story), m[0]))
         return (story.id, central[1], central[0], story.first and story.first.isoformat(),
                 story.last and story.last.isoformat())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from tabayyun.store.sqlite import LATEST_VERSION, SQLiteStorage
 
@@ -13,6 +14,16 @@ DEFAULT_DB = "tabayyun.db"
 def resolve_db(db: str | None) -> str:
     """--db, else $TABAYYUN_DB, else ./tabayyun.db."""
     return db or os.environ.get("TABAYYUN_DB") or DEFAULT_DB
+
+
+def display_address(address: str) -> str:
+    """A workspace address as it may be printed: a PostgreSQL URL loses its password."""
+    if "://" not in address:
+        return address
+    parts = urlsplit(address)
+    if parts.password is None:
+        return address
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
 
 
 def open_storage(db: str | Path | None = None, readonly: bool = False, shared: bool = False) -> SQLiteStorage:
@@ -32,4 +43,4 @@ def open_storage(db: str | Path | None = None, readonly: bool = False, shared: b
     return SQLiteStorage(target, readonly=readonly, shared=shared)
 
 
-__all__ = ["DEFAULT_DB", "LATEST_VERSION", "SQLiteStorage", "open_storage", "resolve_db"]
+__all__ = ["DEFAULT_DB", "LATEST_VERSION", "SQLiteStorage", "display_address", "open_storage", "resolve_db"]

@@ -9,7 +9,7 @@ block every statement commits on its own, as reads do in sqlite3.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +39,17 @@ def translate_placeholders(sql: str) -> str:
     return "".join(out)
 
 
+def storable(value: Any) -> Any:
+    """A parameter PostgreSQL accepts: its text cannot hold NUL, which SQLite's can (a scraped page,
+    a search box): NUL becomes U+FFFD, as an undecodable byte does, so the statement runs and a
+    filter holding it matches nothing instead of failing."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
 class PgConnection:
     """One PostgreSQL session (autocommit outside `with` blocks)."""
 
@@ -54,15 +65,23 @@ class PgConnection:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor:
         cursor = self.raw.cursor()
-        cursor.execute(translate_placeholders(sql), tuple(params))
+        cursor.execute(translate_placeholders(sql), tuple(storable(value) for value in params))
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor:
         cursor = self.raw.cursor()
-        rows = [tuple(row) for row in rows]
+        rows = [tuple(storable(value) for value in row) for row in rows]
         if rows:
             cursor.executemany(translate_placeholders(sql), rows)
         return cursor
+
+    def stream(self, sql: str, size: int) -> Iterator[list[tuple]]:
+        """The rows of a query `size` at a time through a server-side cursor, for tables too large
+        to fetch at once (a client cursor holds every row)."""
+        with self.raw.transaction(), self.raw.cursor(name="tabayyun_stream") as cursor:
+            cursor.execute(translate_placeholders(sql))
+            while rows := cursor.fetchmany(size):
+                yield rows
 
     def execute_script(self, sql: str) -> None:
         """Run several statements with no parameters (a migration file) as they are."""

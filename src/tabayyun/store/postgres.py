@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors
 
+from tabayyun.store import display_address
 from tabayyun.store.pgconnection import PgConnection
 from tabayyun.store.sqlite import LATEST_VERSION, SQLiteStorage
 
@@ -28,6 +28,9 @@ VERSION_TABLE = "tabayyun_schema"
 # FTS5's bm25() parameters, so both backends rank full-text hits alike.
 BM25_K1, BM25_B = 1.2, 0.75
 WRITE_ATTEMPTS = 5
+# The BIGSERIAL columns of the schema, whose sequences must follow rows copied in with their values.
+SERIAL_COLUMNS = [("documents", "rowid"), ("ingest_failures", "id"), ("search_units", "rowid"),
+                  ("story_members", "rowid")]
 
 T = TypeVar("T")
 
@@ -39,15 +42,6 @@ def _migrations() -> list[tuple[int, str, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-def display_address(url: str) -> str:
-    """The address without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def expression_terms(expression: str) -> list[str]:
@@ -159,6 +153,13 @@ class PostgresStorage(SQLiteStorage):
                                   " ON CONFLICT (single) DO UPDATE SET version = excluded.version", (version,))
             applied.append(name)
         return applied
+
+    def after_bulk_copy(self) -> None:
+        """Move each id sequence past the ids copied in (`store.migrate` keeps the source's ids)."""
+        with self.conn:
+            for table, column in SERIAL_COLUMNS:
+                self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                                  f" coalesce(max({column}), 0) + 1, false) FROM {table}")
 
     # full text --------------------------------------------------------------------------------
     def fulltext_units(self, expression: str, limit: int) -> list[tuple[str, int, float]]:

@@ -103,6 +103,9 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
     def close(self) -> None:
         self.conn.close()
 
+    def after_bulk_copy(self) -> None:
+        """Nothing to do after rows were copied in with their ids: SQLite's next rowid is max + 1."""
+
     # writing ----------------------------------------------------------------------------------
     def add_documents(self, docs: list[tuple[Document, int]]) -> list[bool]:
         """Store documents in one transaction; returns, per document, True if new, False if a duplicate.

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from tabayyun.store.duplicatestore import _chunks
@@ -20,6 +22,34 @@ class StoryStore:
     def story_members(self) -> list[tuple[int, str]]:
         """(story_id, doc_id) of every clustered document, in order of joining."""
         return self.conn.execute("SELECT story_id, doc_id FROM story_members ORDER BY rowid").fetchall()
+
+    def story_members_after(self, rowid: int) -> list[tuple[int, int, str]]:
+        """(rowid, story_id, doc_id) of the documents that joined a story after `rowid`, in order."""
+        return self.conn.execute("SELECT rowid, story_id, doc_id FROM story_members WHERE rowid > ?"
+                                 " ORDER BY rowid", (rowid,)).fetchall()
+
+    def max_story_id(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0]
+
+    @contextmanager
+    def stories_locked(self) -> Iterator[None]:
+        """One transaction in which no other process places documents into stories, so that story
+        ids allocated inside it are unique: SQLite's write lock (BEGIN IMMEDIATE), or a transaction-
+        level advisory lock on PostgreSQL (released at commit)."""
+        if isinstance(self.conn, sqlite3.Connection):
+            if self.conn.in_transaction:
+                self.conn.commit()
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.rollback()
+                raise
+            self.conn.commit()
+            return
+        with self.conn:
+            self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('tabayyun.stories.' || current_schema()))")
+            yield
 
     def unclustered(self, limit: int) -> list[str]:
         """Ids of documents in no story yet, in order of ingestion."""

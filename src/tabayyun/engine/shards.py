@@ -1,0 +1,176 @@
+"""Parquet shards: what one partition's task produced, for a SQLite workspace (which has one writer)
+to load, either by the driver as each partition finishes or by a later `tabayyun ingest DIR`.
+
+A shard folder holds MARKER and one Parquet file per partition, written under a hidden temporary
+name and renamed when complete, so a reader never sees half a shard. Each row is one item:
+`document` (its analysis as JSON with the raw text, byte size, MinHash signature and, when embeddings
+were on, its lead vector), `seen` (content already stored, read again from `source`) or `failure`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tabayyun.model import Document
+
+MARKER = "_tabayyun_shards.json"
+SUFFIX = ".parquet"
+FORMAT = {"format": "tabayyun-shards", "version": 1}
+
+
+@dataclass
+class Batch:
+    """The items of one partition after the per-document pipeline, ready to store."""
+
+    docs: list[tuple[Document, int]] = field(default_factory=list)       # (document, raw byte size)
+    seen: list[tuple[str, str]] = field(default_factory=list)            # (doc_id, source)
+    failures: list[tuple[str, str]] = field(default_factory=list)        # (source, message)
+    presigned: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # doc_id -> (shingles, signature)
+    embeddings: list[tuple[str, str, str, int, bytes]] = field(default_factory=list)  # cache rows
+    leads: list[tuple[str, str, str]] = field(default_factory=list)      # (doc_id, model, key)
+
+
+class ShardDocument(Document):
+    """A document read back from a shard: its analysis is the dict the shard holds, given back by
+    `to_dict` as is (rebuilding it with `dataclasses.asdict` over every entity and quote would cost
+    the workspace's single writer milliseconds a document)."""
+
+    @classmethod
+    def from_analysis(cls, data: dict) -> ShardDocument:
+        doc = cls.from_dict(data)
+        doc._analysis = {key: value for key, value in data.items() if key != "text"}
+        return doc
+
+    def to_dict(self, include_text: bool = False) -> dict:
+        data = dict(self._analysis)
+        if include_text:
+            data["text"] = self.text
+        return data
+
+
+def is_shard_folder(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, MARKER))
+
+
+def mark_folder(folder: str) -> None:
+    """Create `folder` (if needed) as a shard folder."""
+    os.makedirs(folder, exist_ok=True)
+    marker = os.path.join(folder, MARKER)
+    if not os.path.exists(marker):
+        Path(marker).write_text(json.dumps(FORMAT) + "\n", encoding="utf-8")
+
+
+def shard_paths(folder: str) -> list[str]:
+    """The complete shards of a folder, in partition order (temporary files are hidden)."""
+    return sorted(str(p) for p in Path(folder).glob(f"*{SUFFIX}") if not p.name.startswith("."))
+
+
+def write_shard(folder: str, stem: str, batch: Batch) -> str:
+    """Write `batch` as `folder/stem.parquet` atomically (temporary name, then rename); returns the path."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    vectors = {key: (model, kind, dim, blob) for key, model, kind, dim, blob in batch.embeddings}
+    leads = {doc_id: (model, key) for doc_id, model, key in batch.leads}
+    rows: list[dict] = []
+    for doc, size in batch.docs:
+        count, signature = batch.presigned.get(doc.id, (None, None))
+        model, key = leads.get(doc.id, (None, None))
+        cached = vectors.pop(key, None) if key else None
+        rows.append({"kind": "document", "doc_id": doc.id, "source": doc.path, "size": size,
+                     "analysis": json.dumps(doc.to_dict(include_text=True), ensure_ascii=False),
+                     "shingles": count, "signature": signature, "lead_model": model, "lead_key": key,
+                     "lead_dim": cached[2] if cached else None, "lead_vector": cached[3] if cached else None})
+    rows += [{"kind": "seen", "doc_id": doc_id, "source": source} for doc_id, source in batch.seen]
+    rows += [{"kind": "failure", "source": source, "message": message} for source, message in batch.failures]
+    table = pa.Table.from_pylist(rows, schema=_schema())
+    target = os.path.join(folder, stem + SUFFIX)
+    temporary = os.path.join(folder, f".{stem}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        pq.write_table(table, temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return target
+
+
+def _schema():
+    import pyarrow as pa
+
+    return pa.schema([("kind", pa.string()), ("doc_id", pa.string()), ("source", pa.string()),
+                      ("size", pa.int64()), ("analysis", pa.string()), ("shingles", pa.int32()),
+                      ("signature", pa.binary()), ("lead_model", pa.string()), ("lead_key", pa.string()),
+                      ("lead_dim", pa.int32()), ("lead_vector", pa.binary()), ("message", pa.string())])
+
+
+def read_shard(path: str) -> Batch:
+    """The batch a shard holds; raises (pyarrow, JSON or key errors) on a damaged shard."""
+    import pyarrow.parquet as pq
+
+    batch = Batch()
+    for row in pq.read_table(path, schema=_schema()).to_pylist():
+        if row["kind"] == "seen":
+            batch.seen.append((row["doc_id"], row["source"]))
+        elif row["kind"] == "failure":
+            batch.failures.append((row["source"], row["message"]))
+        elif row["kind"] == "document":
+            doc = ShardDocument.from_analysis(json.loads(row["analysis"]))
+            batch.docs.append((doc, row["size"]))
+            if row["shingles"] is not None:
+                batch.presigned[doc.id] = (row["shingles"], row["signature"])
+            if row["lead_key"]:
+                batch.leads.append((doc.id, row["lead_model"], row["lead_key"]))
+            if row["lead_vector"] is not None:
+                batch.embeddings.append((row["lead_key"], row["lead_model"], "passage", row["lead_dim"],
+                                         row["lead_vector"]))
+        else:
+            raise ValueError(f"unknown row kind {row['kind']!r}")
+    return batch
+
+
+def store_batch(storage, batch: Batch) -> list[bool]:
+    """Store a batch: its documents (each once by content id; True per new one), their lead vectors,
+    the other sources of stored content and the failures."""
+    stored = storage.add_documents(batch.docs) if batch.docs else []
+    if batch.leads:
+        storage.cache_embeddings(batch.embeddings, leads=batch.leads)
+    if batch.failures:
+        storage.add_failures(batch.failures)
+    if batch.seen:
+        storage.add_sources(batch.seen)
+    return stored
+
+
+def unpack_signatures(presigned: dict[str, tuple[int, bytes]]) -> dict[str, tuple[int, np.ndarray]]:
+    """Signatures as `DuplicateFinder.add` takes them."""
+    from tabayyun.connect.duplicates import signature
+
+    return {doc_id: (count, np.frombuffer(blob, dtype="<u4") if count else signature(set()))
+            for doc_id, (count, blob) in presigned.items()}
+
+
+def load_shard_folder(storage, folder: str, connect, batch_size: int,
+                      on_failure: Callable | None, on_progress: Callable | None) -> None:
+    """Load every shard of `folder` in partition order (the plain `tabayyun ingest DIR`): each is
+    stored, then its new documents connected, as the Dask engine's driver does."""
+    from tabayyun.engine.driver import InOrderLoader
+
+    paths = shard_paths(folder)
+    loader = InOrderLoader(storage, connect, batch_size, on_failure, on_progress)
+    loader.report.partitions += len(paths)
+    for index, path in enumerate(paths):
+        try:
+            batch = read_shard(path)
+        except Exception as exc:  # noqa: BLE001 - a damaged shard costs one line, the others load
+            loader.partition_failed(index, path, f"damaged shard: {type(exc).__name__}: {exc}")
+            continue
+        loader.finished(index, loader.store(batch))
+    loader.finish()

@@ -1,0 +1,142 @@
+"""The Dask task: one partition through the per-document pipeline, on a worker.
+
+Each item is decoded and, unless the workspace already holds its content (read-only view, checked
+before the expensive analysis), cleaned and analysed by the same code as the plain ingest; each new
+document also gets its MinHash signature and, with embeddings on, its lead vector. The batch then
+goes into a Parquet shard (SQLite workspaces) or straight into the PostgreSQL workspace.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tabayyun.connect.duplicates import shingles, signature
+from tabayyun.engine.partitions import Partition, items_of
+from tabayyun.engine.shards import Batch, store_batch, write_shard
+from tabayyun.ingest import _WorkerConfig, process_item, readonly_view
+from tabayyun.sources.readers import ItemFailure
+from tabayyun.store import open_storage
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    db: str | None              # the workspace: its read-only view, and the target when `shards` is None
+    shards: str | None          # folder of Parquet shards
+    worker: _WorkerConfig
+    embed: bool
+
+
+@dataclass
+class Outcome:
+    """A stored partition, as the driver accounts for it."""
+
+    stored: list[bool] = field(default_factory=list)      # per document of the batch: new?
+    new: list[str] = field(default_factory=list)          # ids of the new documents, in input order
+    seen: list[str] = field(default_factory=list)         # ids of content already stored, read again
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    presigned: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    embedded: int = 0                                     # leads embedded by the worker
+
+
+@dataclass
+class TaskResult:
+    index: int
+    shard: str | None = None        # the shard written, or
+    outcome: Outcome | None = None  # what was stored into the workspace directly
+
+
+def outcome_of(batch: Batch, stored: list[bool]) -> Outcome:
+    new = [doc.id for (doc, _), is_new in zip(batch.docs, stored) if is_new]
+    return Outcome(stored, new, [doc_id for doc_id, _ in batch.seen], batch.failures,
+                   {doc_id: batch.presigned[doc_id] for doc_id in new if doc_id in batch.presigned},
+                   len(batch.leads))
+
+
+def shard_stem(partition: Partition) -> str:
+    return f"{partition.index:06d}-{partition.digest}"
+
+
+# Per worker process: the workspace views and the embedder, opened once and kept across tasks.
+_opened: dict[tuple, Any] = {}
+
+
+def _kept(key: tuple, open_: Callable[[], Any]) -> Any:
+    if key not in _opened:
+        _opened[key] = open_()
+    return _opened[key]
+
+
+def _file_identity(address: str | None) -> tuple:
+    """A SQLite file replaced at the same path must not be answered by the old file's view."""
+    try:
+        return (address, os.stat(address).st_ino) if address and "://" not in address else (address,)
+    except OSError:
+        return (address,)
+
+
+def run_partition(partition: Partition, config: TaskConfig) -> TaskResult:
+    """The Dask task (see the module docstring)."""
+    batch = analyse(partition, config)
+    if config.shards is not None:
+        return TaskResult(partition.index, shard=write_shard(config.shards, shard_stem(partition), batch))
+    storage = _kept(("write", config.db), lambda: open_storage(config.db))
+    return TaskResult(partition.index, outcome=outcome_of(batch, store_batch(storage, batch)))
+
+
+def analyse(partition: Partition, config: TaskConfig) -> Batch:
+    """The batch of a partition: documents analysed and signed, content already stored, failures."""
+    view = _kept(("read", *_file_identity(config.db)), lambda: readonly_view(config.db))
+    batch = Batch()
+    for item in items_of(partition, config.worker.max_bytes):
+        if isinstance(item, ItemFailure):
+            batch.failures.append((item.source, item.message))
+            continue
+        done = process_item(item, config.worker, view)
+        if done.error is not None:
+            batch.failures.append((done.source, done.error))
+        elif done.duplicate_id is not None:
+            batch.seen.append((done.duplicate_id, done.source))
+        else:
+            batch.docs.append((done.doc, done.size))
+            hashes = shingles(done.doc.paragraphs)
+            batch.presigned[done.doc.id] = (len(hashes), signature(hashes).astype("<u4").tobytes() if hashes else b"")
+    if config.embed and batch.docs:
+        _embed_leads(batch, view)
+    return batch
+
+
+class _CollectedCache:
+    """The embedding cache seen by a worker's embedder: reads through the workspace's read-only
+    view, and keeps what it would write for the batch, which stores it with the documents."""
+
+    def __init__(self, view):
+        self.view = view
+        self.rows: list[tuple[str, str, str, int, bytes]] = []
+        self.leads: list[tuple[str, str, str]] = []
+
+    def cached_embeddings(self, keys: list[str]) -> dict[str, tuple[int, bytes]]:
+        return self.view.cached_embeddings(keys) if self.view is not None else {}
+
+    def cache_embeddings(self, rows, leads=()) -> None:
+        self.rows += rows
+        self.leads += leads
+
+
+def _embed_leads(batch: Batch, view) -> None:
+    from tabayyun.search.embed import Embedder
+    from tabayyun.search.semantic import embed_leads
+
+    embedder = _kept(("embedder",), Embedder)
+    if not embedder.enabled:
+        return
+    collected = _CollectedCache(view)
+    embedder.storage = collected
+    embedder._memory.clear()    # vectors go into the batch; a long run must not keep them all
+    try:
+        embed_leads(collected, [doc for doc, _ in batch.docs], embedder)
+    except Exception:  # noqa: BLE001 - the documents are stored without lead vectors, as the plain ingest does
+        return
+    batch.embeddings, batch.leads = collected.rows, collected.leads
