@@ -46,12 +46,16 @@ def stories(db: Optional[str] = DbOption, fmt: str = FormatOption,
         return
     out.print(_text(f"{len(found)} stories", style="bold"))
     for story in found:
-        line = _text(f"{story['id']:>5}  {story['first'] or '----------'} .. {story['last'] or '----------'}"
-                     f"  {story['size']:>3} docs  ")
-        line.append(_safe(story["label"] or "-"))
-        out.print(line, soft_wrap=True)
+        _print_headline(story, f"{story['size']:>3} docs")
         out.print(_text(f"       entities: {', '.join(story['entities']) or '-'}; "
                         f"outlets: {', '.join(story['outlets']) or '-'}", style="dim"), soft_wrap=True)
+
+
+def _print_headline(item: dict, counts: str) -> None:
+    """One line for a story or a topic: id, date span, counts, label."""
+    line = _text(f"{item['id']:>5}  {item['first'] or '----------'} .. {item['last'] or '----------'}  {counts}  ")
+    line.append(_safe(item["label"] or "-"))
+    out.print(line, soft_wrap=True)
 
 
 def _story_query(db: Optional[str], what: str, fetch):
@@ -122,10 +126,7 @@ def topics(db: Optional[str] = DbOption, fmt: str = FormatOption,
         return
     out.print(_text(f"{len(found)} topics", style="bold"))
     for topic in found:
-        line = _text(f"{topic['id']:>5}  {topic['first'] or '----------'} .. {topic['last'] or '----------'}"
-                     f"  {len(topic['stories']):>3} stories  {topic['size']:>3} docs  ")
-        line.append(_safe(topic["label"] or "-"))
-        out.print(line, soft_wrap=True)
+        _print_headline(topic, f"{len(topic['stories']):>3} stories  {topic['size']:>3} docs")
         for link in topic["links"]:
             a, b = link["stories"]
             out.print(_text(f"       stories {a} ~ {b}: {_why(link)}", style="dim"), soft_wrap=True)
