@@ -57,6 +57,8 @@ def server(articles):
                 return
             if self.path == "/slow":
                 time.sleep(1.5)
+            # recorded before answering: the client may be done before the handler returns
+            self.server.agents.append(self.headers.get("User-Agent", ""))
             status, kind, body = routes.get(self.path, (404, "text/plain", b"not here"))
             body = body.replace(b"HOST", self.headers["Host"].encode())
             self.send_response(status)
@@ -64,7 +66,6 @@ def server(articles):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            self.server.agents.append(self.headers.get("User-Agent", ""))
 
         def log_message(self, *args):
             pass
