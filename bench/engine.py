@@ -1,8 +1,11 @@
 """Ingest throughput of the plain engine and of the Dask engine with 1 and 2 local workers.
 
     python bench/engine.py [--shared ../shared] [--limit 5000] [--analysis full] [--postgres URL]
+                           [--corpus saudinewsnet|synthetic] [--source /tmp/tabayyun-bench/snn31k.db]
 
-On the first --limit SaudiNewsNet articles (one JSONL file, built by bench/search.py's reader), each
+On the first --limit SaudiNewsNet articles (one JSONL file, built by bench/search.py's reader), or on
+--limit synthetic articles recombined from them (`--corpus synthetic`: bench/scale_corpus.py, the
+issue's 100k slice with --limit 100000; it needs the workspace bench/serve_search.py builds), each
 run into a fresh SQLite workspace (the Dask engine through Parquet shards), with lead embeddings off:
 prints engine, workers, documents stored, seconds, documents per second and the ratio to the same
 engine with 1 worker. The Dask local cluster is started before the clock starts (its start-up, a few
@@ -29,7 +32,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
+from scale_corpus import Source, write_jsonl  # noqa: E402
 from search import saudinewsnet_sample  # noqa: E402 - bench/search.py's reader of the corpus
+from serve_search import DEFAULT_DB  # noqa: E402
 
 from tabayyun.engine.driver import dask_client, dask_ingest  # noqa: E402
 from tabayyun.ingest import ingest  # noqa: E402
@@ -143,14 +148,22 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=5000)
     parser.add_argument("--analysis", choices=sorted(ANALYSIS_LEVELS), default="full")
     parser.add_argument("--postgres", help="a postgresql:// database to also run the Dask engine into")
+    parser.add_argument("--corpus", choices=("saudinewsnet", "synthetic"), default="saudinewsnet")
+    parser.add_argument("--source", type=Path, default=DEFAULT_DB, help="real articles recombined (--corpus synthetic)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        corpus = saudinewsnet_sample(args.shared, args.limit, folder)
+        if args.corpus == "synthetic":
+            if not args.source.exists():
+                print(f"{args.source} not found: build it with `python bench/serve_search.py`", file=sys.stderr)
+                return 1
+            corpus = write_jsonl(Source.read(args.source), folder / "synthetic", args.limit)
+        else:
+            corpus = saudinewsnet_sample(args.shared, args.limit, folder)
         if corpus is None:
             print(f"no SaudiNewsNet corpus under {args.shared}/data/saudinewsnet", file=sys.stderr)
             return 1
-        print(f"{args.limit} SaudiNewsNet articles, analysis {args.analysis}, embeddings off", file=sys.stderr)
+        print(f"{args.limit} {args.corpus} articles, analysis {args.analysis}, embeddings off", file=sys.stderr)
         print_table(bench(corpus, folder, args))
     return 0
 

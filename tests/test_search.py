@@ -11,7 +11,8 @@ import pytest
 from tabayyun import Workspace
 from tabayyun.search import Embedder, embed_leads, search
 from tabayyun.search.embed import ENV
-from tabayyun.search.fulltext import MARK_CLOSE, MARK_OPEN, query_terms, snippet
+from tabayyun.search import fulltext
+from tabayyun.search.fulltext import MARK_CLOSE, MARK_OPEN, match_expression, query_terms, snippet
 
 EXTRA = """القيادة العسكرية تعلن جدولا زمنيا جديدا لقواتها في الشمال
 
@@ -47,6 +48,23 @@ def ws(tmp_path_factory, sample_dir, workspaces):
     assert report.embedded == 16 and report.embed_note is None
     yield workspace
     workspace.close()
+
+
+def test_only_the_newest_matches_are_ranked_past_the_window_and_the_note_says_so(ws, monkeypatch):
+    storage = ws.storage
+    expression = match_expression(query_terms("الكوليرا"))
+    everything = storage.fulltext_units(expression, 1000)
+    assert len(everything) > 4 and storage.fulltext_floor(expression, len(everything)) is None
+    floor = storage.fulltext_floor(expression, 3)
+    newest = storage.fulltext_units(expression, 1000, floor)
+    assert len(newest) == 3 and storage.fulltext_units(expression, 1000, floor - 1) != newest
+    # ranked among fewer units, each keeps the score it has among all: the statistics are the index's
+    scores = {(doc_id, idx): score for doc_id, idx, score in everything}
+    assert [score for *_, score in newest] == pytest.approx([scores[(doc_id, idx)] for doc_id, idx, _ in newest])
+    monkeypatch.setattr(fulltext, "RANKED_UNITS", 3)
+    result = search(storage, "الكوليرا", embeddings=False)
+    assert "the 3 most recently stored were ranked" in result.note
+    assert {hit.doc_id for hit in result.hits} == {doc_id for doc_id, _, _ in newest}
 
 
 @pytest.fixture(scope="module")

@@ -35,8 +35,16 @@ OTHER_UNITS_WEIGHT = 0.3
 MARK_OPEN, MARK_CLOSE = "[", "]"
 
 
+# At most this many matching units are ranked for one query: the most recently indexed ones. Below it
+# the ranking is exact; above it (a common word in a million articles) ranking them all would cost
+# seconds, so older matches are left out and the result's note says so.
+RANKED_UNITS = 10_000
+
+
 class FulltextStore(Protocol):
-    def fulltext_units(self, expression: str, limit: int) -> list[tuple[str, int, float]]: ...
+    def fulltext_floor(self, expression: str, window: int) -> int | None: ...
+
+    def fulltext_units(self, expression: str, limit: int, floor: int | None = None) -> list[tuple[str, int, float]]: ...
 
 
 @lru_cache(maxsize=200_000)
@@ -94,12 +102,18 @@ class DocMatch:
     units: list[tuple[int, float]] = field(default_factory=list)
 
 
-def fulltext_search(storage: FulltextStore, query: str, limit: int = 50) -> tuple[list[DocMatch], list[str]]:
-    """Documents matching any term of `query`, best first (at most `limit`), and the query terms."""
+def fulltext_search(storage: FulltextStore, query: str,
+                    limit: int = 50) -> tuple[list[DocMatch], list[str], str | None]:
+    """Documents matching any term of `query`, best first (at most `limit`), the query terms, and a
+    note when only the RANKED_UNITS most recently indexed matching units were ranked."""
     terms = query_terms(query)
     if not terms:
-        return [], terms
-    rows = storage.fulltext_units(match_expression(terms), limit * UNITS_PER_DOCUMENT)
+        return [], terms, None
+    expression = match_expression(terms)
+    floor = storage.fulltext_floor(expression, RANKED_UNITS)
+    rows = storage.fulltext_units(expression, limit * UNITS_PER_DOCUMENT, floor)
+    note = None if floor is None else (
+        f"more than {RANKED_UNITS:,} passages match: the {RANKED_UNITS:,} most recently stored were ranked")
     by_doc: dict[str, list[tuple[int, float]]] = {}
     for doc_id, idx, bm25 in rows:
         score = -bm25 * (TITLE_BOOST if idx < 0 else 1.0)
@@ -113,7 +127,7 @@ def fulltext_search(storage: FulltextStore, query: str, limit: int = 50) -> tupl
     ranked.sort()  # doc ids are unique: the unit lists are never compared
     # Only the documents returned become DocMatch objects (a wide query reads hundreds more).
     return [DocMatch(doc_id, rank, -negated, next((idx for idx, _ in units if idx >= 0), -1), units)
-            for rank, (negated, _, doc_id, units) in enumerate(ranked[:limit], 1)], terms
+            for rank, (negated, _, doc_id, units) in enumerate(ranked[:limit], 1)], terms, note
 
 
 def _window(text: str, spans: list[tuple[int, int]], width: int) -> tuple[int, int]:

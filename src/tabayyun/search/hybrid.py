@@ -126,12 +126,13 @@ def rank(storage, query: str, k: int = 20, embeddings: bool | Embedder | None = 
     started = time.perf_counter()
     embedder = _embedder(storage, embeddings)
     before = embedder.stats.as_dict()
-    fulltext, terms = fulltext_search(storage, query, limit=max(candidates, k))
+    fulltext, terms, window_note = fulltext_search(storage, query, limit=max(candidates, k))
     semantic, note = [], None
     if query and query.strip():
         semantic, note = _semantic(storage, embedder, query, fulltext, candidates, paragraphs)
     else:
         note = "empty query"
+    note = "; ".join(part for part in (note, window_note) if part) or None
     after = embedder.stats.as_dict()
     return Ranking(query, "hybrid" if embedder.enabled else "fulltext", note, fuse(fulltext, semantic)[:k],
                    {m.doc_id: m for m in fulltext}, {m.doc_id: m for m in semantic}, terms,

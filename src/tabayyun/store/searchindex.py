@@ -51,13 +51,23 @@ class SearchIndexStore:
                     self._index_document(doc_id, title, paragraphs)
             done += len(ids)
 
-    def fulltext_units(self, expression: str, limit: int) -> list[tuple[str, int, float]]:
-        """(doc_id, idx, bm25) of the best units matching an FTS5 expression; lower bm25 is better."""
+    def fulltext_floor(self, expression: str, window: int) -> int | None:
+        """The rowid from which the `window` most recently indexed units matching an FTS5 expression
+        start, or None when no more than `window` units match (cheap: FTS5 walks its lists newest
+        first and stops, nothing is ranked)."""
+        row = self.conn.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC"
+                                " LIMIT 1 OFFSET ?", (expression, window)).fetchone()
+        return None if row is None else row[0] + 1
+
+    def fulltext_units(self, expression: str, limit: int, floor: int | None = None) -> list[tuple[str, int, float]]:
+        """(doc_id, idx, bm25) of the best units matching an FTS5 expression, among those from rowid
+        `floor` on when given; lower bm25 is better (its statistics stay those of the whole index)."""
         # Ranked inside FTS5 first: only the `limit` best rows are joined, not every matching one.
         return self.conn.execute(
             "SELECT u.doc_id, u.idx, best.score FROM (SELECT rowid, bm25(search_fts) AS score FROM search_fts"
-            " WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS best"
-            " JOIN search_units u ON u.rowid = best.rowid ORDER BY best.score", (expression, limit)).fetchall()
+            " WHERE search_fts MATCH ? AND rowid >= ? ORDER BY score LIMIT ?) AS best"
+            " JOIN search_units u ON u.rowid = best.rowid ORDER BY best.score",
+            (expression, floor or 0, limit)).fetchall()
 
     def unit_texts(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
         """The text of paragraphs by (doc_id, idx); idx -1 gives the title."""
