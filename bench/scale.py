@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from scale_corpus import Source, load_postgres, load_sqlite  # noqa: E402
+from scale_corpus import Source, load_postgres, load_sqlite, stored_articles  # noqa: E402
 from search import percentiles  # noqa: E402
 from serve_search import DEFAULT_DB, QUERIES, workspace_size  # noqa: E402
 
@@ -92,9 +92,7 @@ def workspace(backend: str, count: int, args, source: Source | None) -> tuple[st
     else:
         ensure_schema(args.postgres, f"synthetic_{count}")
         address = schema_address(args.postgres, f"synthetic_{count}")
-    storage = open_storage(address)
-    stored = storage.count()
-    storage.close()
+    stored = stored_articles(address)
     if stored >= count:
         return address, None, source
     source = source or Source.read(args.source)

@@ -167,6 +167,20 @@ COLUMNS = {
 }
 
 
+def stored_articles(address: str | Path) -> int:
+    """How many articles the workspace holds, creating it (empty, with the project's migrations) when
+    it does not exist. An existing one is only read: opened for writing, a workspace would compute what
+    the bulk load leaves out (near-duplicate signatures of every article, for hours)."""
+    try:
+        storage = open_storage(address, readonly=True)
+    except (RuntimeError, sqlite3.Error):
+        storage = open_storage(address)
+    try:
+        return storage.count()
+    finally:
+        storage.close()
+
+
 def _progress(done: int, count: int, started: float) -> None:
     if done % 50_000 < BATCH or done == count:
         rate = done / max(time.perf_counter() - started, 1e-9)
@@ -176,11 +190,10 @@ def _progress(done: int, count: int, started: float) -> None:
 def load_sqlite(source: Source, db: Path, count: int) -> int:
     """Bulk-load `count` articles into a SQLite workspace (created with the project's migrations; a
     rerun goes on from the articles stored); returns how many are stored."""
-    open_storage(db).close()
+    stored = stored_articles(db)
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -1000000")
-    stored = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
     now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     started = time.perf_counter()
     for batch in batches(source, count, stored):
@@ -200,9 +213,8 @@ def load_postgres(source: Source, address: str, count: int) -> int:
     migrations; a rerun goes on from the articles stored); returns how many are stored."""
     import psycopg
 
-    open_storage(address).close()
+    stored = stored_articles(address)
     with psycopg.connect(address, autocommit=True) as conn:
-        stored = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         # One GIN build after the load is far cheaper than keeping the index up to date row by row.
         conn.execute("DROP INDEX IF EXISTS search_units_tsv")
         now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())

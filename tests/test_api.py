@@ -171,6 +171,7 @@ def test_quotes_by_cue_class_and_speaker(client):
 def test_stories_and_one_story(client):
     stories = client.get(f"{API}/stories").json()
     assert len(stories) >= 3 and all(s["size"] >= 1 for s in stories)
+    assert client.get(f"{API}/stories", params={"limit": 2}).json() == stories[:2]
     cholera = client.get(f"{API}/stories", params={"entity": "الريحان"}).json()
     assert cholera and len(cholera) < len(stories)
     story = client.get(f"{API}/stories/{cholera[0]['id']}").json()

@@ -167,6 +167,17 @@ def test_story_and_entity_pages_show_timelines(client, workspace):
     assert "الخطابي" in re.search(r"الأسماء الأخرى</dt><dd>(.*?)</dd>", entity, re.S).group(1)
 
 
+def test_stories_page_summarizes_the_newest_and_says_how_many_there_are(client, workspace, monkeypatch):
+    from tabayyun.web import pages_documents
+
+    everything = get_page(client, "/stories")
+    total = workspace.workspace_counts()["stories"]
+    assert everything.count('href="/stories/') == total >= 3 and "قصة من" not in everything
+    monkeypatch.setattr(pages_documents, "STORIES_SHOWN", 2)
+    newest = get_page(client, "/stories")
+    assert newest.count('href="/stories/') == 2 and f"أحدث 2 قصة من {total}." in newest
+
+
 def test_english_switch_sets_a_cookie_and_left_to_right(workspace):
     with TestClient(create_app(workspace.path)) as english:
         html = get_page(english, "/?lang=en", lang="en")

@@ -306,17 +306,19 @@ def _summaries(storage, rows: list[dict]) -> list[dict]:
     return result
 
 
-def list_stories(storage, entity: str | None = None, since: str | None = None) -> list[dict]:
+def list_stories(storage, entity: str | None = None, since: str | None = None,
+                 limit: int | None = None) -> list[dict]:
     """Stories, latest first: {id, label, first, last, size, entities (top 5 canonical names), outlets};
     `entity` keeps those whose documents name it (canonical name or mention, normalized substring),
-    `since` those whose span ends on or after that date (undated stories are kept out by it)."""
+    `since` those whose span ends on or after that date (undated stories are kept out by it), `limit`
+    the first ones (only they are summarized: a big workspace holds hundreds of thousands)."""
     rows = [r for r in storage.story_rows() if not since or (r["last"] and r["last"] >= since)]
     if entity:
         wanted = normalize_for_match(entity)
         named = {sid for sid, name, _ in storage.story_entities([r["id"] for r in rows])
                  if wanted in normalize_for_match(name)}
         rows = [r for r in rows if r["id"] in named]
-    stories = _summaries(storage, rows)
+    stories = _summaries(storage, rows[:limit])
     for story in stories:
         del story["documents"]
     return stories

@@ -126,13 +126,14 @@ def quotes(storage: WorkspaceStorage,
 @router.get("/stories", response_model=list[StoryOut])
 def stories(storage: WorkspaceStorage,
             entity: str | None = Query(None, description="Only stories whose documents name this entity."),
-            since: date | None = Query(None, description="Only stories still running on or after this day.")
+            since: date | None = Query(None, description="Only stories still running on or after this day."),
+            limit: int = Query(100, ge=1, le=1000, description="At most this many, the latest first.")
             ) -> list[dict]:
     """Stories (events), latest first: label, date span, size, top entities and outlets."""
     from tabayyun.connect.stories import list_stories
 
     storage.cluster_missing()
-    return list_stories(storage, entity=entity or None, since=_day(since))
+    return list_stories(storage, entity=entity or None, since=_day(since), limit=limit)
 
 
 @router.get("/stories/{story_id}", response_model=StoryDetail, responses=errors(404))

@@ -36,6 +36,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "count_failures": ("إخفاقات الإدخال", "ingest failures"),
     "newest_stories": ("أحدث القصص", "Newest stories"),
     "all_stories": ("كل القصص", "All stories"),
+    "stories_shown": ("أحدث {shown} قصة من {total}.", "The newest {shown} of {total} stories."),
     "no_stories": ("لا قصص بعد. أضف مقالات لتظهر هنا.", "No stories yet. Add articles to see them here."),
     "empty_workspace": ("مساحة العمل فارغة. ابدأ بإضافة مقالات.", "The workspace is empty. Start by adding articles."),
     "search_placeholder": ("ابحث في المقالات…", "Search the articles…"),

@@ -29,7 +29,7 @@ def home(request: Request, storage: WorkspaceStorage) -> HTMLResponse:
     from tabayyun.connect.stories import list_stories
 
     storage.cluster_missing()
-    stories = list_stories(storage)[:NEWEST_STORIES]
+    stories = list_stories(storage, limit=NEWEST_STORIES)
     return render(request, "home.html", counts=storage.workspace_counts(), stories=stories,
                   failures=storage.failures()[-RECENT_FAILURES:])
 

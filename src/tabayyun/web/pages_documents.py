@@ -19,6 +19,8 @@ router = APIRouter(include_in_schema=False)
 MAX_DUPLICATES = 10
 MAX_PASSAGES = 5
 EVIDENCE_FIELDS = ("title", "outlet", "published", "language")
+# The stories page summarizes the newest ones only (each summary reads its documents and entities).
+STORIES_SHOWN = 200
 
 
 def _metadata_evidence(doc: Document) -> list[dict]:
@@ -70,7 +72,8 @@ def stories_page(request: Request, storage: WorkspaceStorage) -> HTMLResponse:
     from tabayyun.connect.stories import list_stories
 
     storage.cluster_missing()
-    return render(request, "stories.html", stories=list_stories(storage))
+    return render(request, "stories.html", stories=list_stories(storage, limit=STORIES_SHOWN),
+                  total=storage.workspace_counts()["stories"])
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
