@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 
 from scale_corpus import Source, write_jsonl  # noqa: E402
 from search import saudinewsnet_sample  # noqa: E402 - bench/search.py's reader of the corpus
-from serve_search import DEFAULT_DB  # noqa: E402
+from serve_search import DEFAULT_DB, workspace_size  # noqa: E402
 
 from tabayyun.engine.driver import dask_client, dask_ingest  # noqa: E402
 from tabayyun.ingest import ingest  # noqa: E402
@@ -50,6 +50,7 @@ class Run:
     seconds: float
     driver_cpu: float       # CPU seconds of this process (the Dask scheduler runs in it too)
     worker_cpu: float | None  # CPU seconds of the worker processes (None: not measurable)
+    bytes_per_doc: float | None = None  # the SQLite workspace's size per stored document
 
     def idle_estimate(self, cores: int = 2) -> float | None:
         """Documents per second on `cores` idle cores, from the CPU seconds measured: the work of the
@@ -85,7 +86,8 @@ def timed(engine: str, workers: int, target: str, run, client=None) -> Run:
     storage.close()
     if report.exit_code:
         print(f"note: {report.failed} items and {len(report.failed_partitions)} partitions failed", file=sys.stderr)
-    return Run(engine, workers, report.stored, seconds, driver, worker_cpu)
+    size = None if "://" in target else workspace_size(Path(target)) / max(1, report.stored)
+    return Run(engine, workers, report.stored, seconds, driver, worker_cpu, size)
 
 
 def postgres_schema(url: str) -> str:
@@ -132,14 +134,15 @@ def bench(corpus: Path, folder: Path, args) -> list[Run]:
 def print_table(runs: list[Run]) -> None:
     single = {run.engine: run for run in runs if run.workers == 1}
     print(f"{'engine':<25}{'workers':>8}{'docs':>6}{'seconds':>9}{'docs/s':>8}{'ratio':>7}"
-          f"{'cpu driver':>12}{'cpu workers':>13}{'idle 2-core docs/s':>20}{'ratio':>7}")
+          f"{'cpu driver':>12}{'cpu workers':>13}{'idle 2-core docs/s':>20}{'ratio':>7}{'KiB/doc':>9}")
     for run in runs:
         rate, base = run.docs / run.seconds, single[run.engine]
         estimate = run.idle_estimate()
         cpu = (f"{run.driver_cpu:>12.1f}{run.worker_cpu:>13.1f}{estimate:>20.1f}{estimate / base.idle_estimate():>7.2f}"
                if estimate is not None else f"{'-':>12}{'-':>13}{'-':>20}{'-':>7}")
+        size = f"{run.bytes_per_doc / 1024:>9.1f}" if run.bytes_per_doc else f"{'-':>9}"
         print(f"{run.engine:<25}{run.workers:>8}{run.docs:>6}{run.seconds:>9.1f}{rate:>8.1f}"
-              f"{rate / (base.docs / base.seconds):>7.2f}{cpu}")
+              f"{rate / (base.docs / base.seconds):>7.2f}{cpu}{size}")
 
 
 def main() -> int:

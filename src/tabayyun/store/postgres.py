@@ -73,17 +73,18 @@ def _retry_conflicts(method: Callable[..., T]) -> Callable[..., T]:
 # in it, as an FTS5 quoted string is. A term's frequency in a unit is read with ts_rank_cd: with the
 # default weights every occurrence of a one-lexeme query is a cover worth 0.1, so ten times the rank
 # is the count, computed in C (unnesting each hit's tsvector was five times slower). Only the units
-# from a rowid on are ranked (see `fulltext_floor`); the document frequencies count every match.
+# from a rowid on are ranked (see `fulltext_floor`). There the document frequencies are estimated
+# from that newest stretch of the index, scaled to the whole: counting every match of a common word
+# read most of a million-article index on each query, and FTS5's exact counts are not at hand.
 FULLTEXT_SQL = f"""
 WITH query AS (
     SELECT t.term, phraseto_tsquery('simple', t.term) AS tsq FROM unnest(?::text[]) AS t(term)
-), df AS (
-    SELECT query.term, count(*)::float8 AS hit_units FROM query JOIN search_units s ON s.tsv @@ query.tsq
-    GROUP BY query.term
 ), hits AS (
     SELECT query.term, s.rowid, s.doc_id, s.idx, s.length,
            greatest(round(ts_rank_cd(s.tsv, query.tsq) * 10), 1)::float8 AS tf
     FROM query JOIN search_units s ON s.tsv @@ query.tsq AND s.rowid >= ?
+), df AS (
+    SELECT term, count(*)::float8 * ?::float8 AS hit_units FROM hits GROUP BY term
 ), weighted AS (
     SELECT h.rowid, h.doc_id, h.idx, h.tf,
            greatest(ln((?::float8 - df.hit_units + 0.5) / (df.hit_units + 0.5)), 1e-6) AS idf,
@@ -184,8 +185,12 @@ class PostgresStorage(SQLiteStorage):
         if not terms:
             return []
         units, average_length = self._fulltext_totals()
+        scale = 1.0
+        if floor is not None:
+            last = self.conn.execute("SELECT max(rowid) FROM search_units").fetchone()[0] or floor
+            scale = max(1.0, units / max(1, last - floor + 1))
         return [(doc_id, idx, float(score)) for doc_id, idx, score in self.conn.execute(
-            FULLTEXT_SQL, (terms, floor or 0, units, average_length, limit)).fetchall()]
+            FULLTEXT_SQL, (terms, floor or 0, scale, units, average_length, limit)).fetchall()]
 
     def _fulltext_totals(self) -> tuple[float, float]:
         """(units, average unit length) of the full-text index, cached for TOTALS_TTL_S seconds (an empty
