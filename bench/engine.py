@@ -26,12 +26,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
+from scale import schema_address  # noqa: E402
 from scale_corpus import Source, write_jsonl  # noqa: E402
 from search import saudinewsnet_sample  # noqa: E402 - bench/search.py's reader of the corpus
 from serve_search import DEFAULT_DB, workspace_size  # noqa: E402
@@ -96,7 +96,7 @@ def postgres_schema(url: str) -> str:
     name = f"tabayyun_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{name}"')
-    return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={name}')}"
+    return schema_address(url, name)
 
 
 def drop_schema(url: str, address: str) -> None:

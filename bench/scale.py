@@ -63,6 +63,7 @@ class Row:
 
 
 def schema_address(url: str, schema: str) -> str:
+    """The address of one schema of the database at `url` (bench/engine.py uses it too)."""
     return f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
 
 

@@ -150,7 +150,7 @@ def _rows(batch: list[Article], now: str) -> dict[str, list[tuple]]:
     return {
         "documents": [(a.id, f"synthetic:{a.number}", None, "text", None, a.title, a.outlet, a.published, "ar",
                        a.analysis(), now) for a in batch],
-        "raw_inputs": [(a.id, a.raw(), len(a.raw().encode())) for a in batch],
+        "raw_inputs": [(a.id, raw, len(raw.encode())) for a in batch for raw in (a.raw(),)],
         "paragraphs": [(a.id, i, text) for a in batch for i, (text, _) in enumerate(a.paragraphs)],
         "document_sources": [(a.id, f"synthetic:{a.number}", now) for a in batch],
         "search_units": [(a.id, i, stems) for a in batch
