@@ -2,8 +2,9 @@
 
 One local cluster of 2 worker processes serves the whole module (it takes seconds to start). Results
 are compared with the plain ingest's on the built-in sample and on ../shared/seeds: documents (ids,
-titles, paragraphs, entity and quote counts), duplicate pairs and the partition into stories, through
-Parquet shards into SQLite and directly into PostgreSQL (when TABAYYUN_TEST_POSTGRES is set).
+titles, paragraphs, entity and quote counts), full-text index rows, duplicate pairs and the partition
+into stories, through Parquet shards into SQLite and directly into PostgreSQL (when
+TABAYYUN_TEST_POSTGRES is set).
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def snapshot(address: str) -> dict:
         stories = defaultdict(set)
         for story_id, doc_id in storage.story_members():
             stories[story_id].add(doc_id)
-        return {"documents": docs, "pairs": sorted((a, b) for a, b, _, _ in storage.duplicate_pairs()),
+        # Workers compute the full-text rows the single writer inserts: they must be the plain ingest's.
+        index = sorted(storage.conn.execute("SELECT doc_id, idx, terms FROM search_units").fetchall())
+        return {"documents": docs, "index": index,
+                "pairs": sorted((a, b) for a, b, _, _ in storage.duplicate_pairs()),
                 "stories": sorted(sorted(members) for members in stories.values())}
     finally:
         storage.close()

@@ -269,3 +269,19 @@ def test_cli_search_json_and_text(cli, tmp_path, sample_dir, ws, workspace_addre
     assert data["mode"] == "hybrid" and data["hits"] and data["hits"][0]["semantic_rank"] == 1
     missing = cli("search", "x", "--db", tmp_path / "nothing.db")
     assert missing.returncode == 1 and "no workspace" in missing.stderr and not (tmp_path / "nothing.db").exists()
+
+
+def test_full_text_rows_computed_by_a_worker_are_inserted_as_given(workspace_address):
+    """Workers send each document's `document_index` with it; the single writer only inserts it."""
+    from tabayyun.model import Document
+    from tabayyun.search.fulltext import document_index
+
+    given = Document(id="given", text="-", title="عنوان أول", paragraphs=["انسحاب القوات من القاعدة"])
+    computed = Document(id="computed", text="-", title="عنوان ثان", paragraphs=["وصول وفد رسمي إلى بغداد"])
+    with Workspace(workspace_address()) as ws:
+        ws.storage.add_documents([(given, 1), (computed, 1)], {"given": ["عنوان", "مرفا"]})
+        rows = dict(((d, i), t) for d, i, t in ws.storage.conn.execute("SELECT doc_id, idx, terms FROM search_units"))
+        assert [rows[("given", -1)], rows[("given", 0)]] == ["عنوان", "مرفا"]
+        assert [rows[("computed", -1)], rows[("computed", 0)]] == document_index(computed.title, computed.paragraphs)
+        assert [hit.doc_id for hit in ws.search("مرفأ", embeddings=False).hits] == ["given"]
+        assert not ws.search("القاعدة", embeddings=False).hits

@@ -18,6 +18,7 @@ from tabayyun.connect.duplicates import DuplicateFinder
 from tabayyun.connect.stories import StoryClusterer
 from tabayyun.engine.shards import is_shard_folder
 from tabayyun.model import Document
+from tabayyun.search.fulltext import document_index
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import SQLiteStorage, open_storage
@@ -57,6 +58,7 @@ class _Done:
 
     source: str
     doc: Document | None = None
+    index_texts: list[str] | None = None   # the document's full-text rows (`document_index`)
     size: int = 0
     duplicate_id: str | None = None
     error: str | None = None
@@ -155,7 +157,7 @@ def process_item(item: RawItem, config: _WorkerConfig, storage: SQLiteStorage | 
             return _Done(item.source, size=size, duplicate_id=decoded.id)
         doc = process_safely(item, reference_date=config.reference_date, stages=config.stages,
                              max_bytes=config.max_bytes, decoded=decoded)
-        return _Done(item.source, doc=doc, size=size)
+        return _Done(item.source, doc=doc, index_texts=document_index(doc.title, doc.paragraphs), size=size)
     except ItemError as err:
         return _Done(item.source, error=str(err))
 
@@ -209,6 +211,7 @@ def ingest(
     config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages)
     report = IngestReport()
     pending: list[tuple[Document, int]] = []
+    pending_index: dict[str, list[str]] = {}
     pending_failures: list[tuple[str, str]] = []
     pending_sources: list[tuple[str, str]] = []
     connect = Connector(storage, report, embed)
@@ -222,13 +225,14 @@ def ingest(
         paths = [path for path in paths if path not in shard_folders]
 
     def flush() -> None:
-        stored = storage.add_documents(pending) if pending else []
+        stored = storage.add_documents(pending, pending_index) if pending else []
         report.count_stored(stored)
         new_docs = [doc for (doc, _), is_new in zip(pending, stored) if is_new]
         connect([(doc.id, doc.paragraphs) for doc in new_docs], new_docs,
                 [doc.id for (doc, _), is_new in zip(pending, stored) if not is_new]
                 + [doc_id for doc_id, _ in pending_sources])
         pending.clear()
+        pending_index.clear()
         if pending_failures:
             storage.add_failures(pending_failures)
             pending_failures.clear()
@@ -251,6 +255,7 @@ def ingest(
             pending_sources.append((done.duplicate_id, done.source))
         else:
             pending.append((done.doc, done.size))
+            pending_index[done.doc.id] = done.index_texts
         if len(pending) >= batch_size:
             flush()
     flush()

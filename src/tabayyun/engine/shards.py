@@ -3,8 +3,8 @@ to load, either by the driver as each partition finishes or by a later `tabayyun
 
 A shard folder holds MARKER and one Parquet file per partition, written under a hidden temporary
 name and renamed when complete, so a reader never sees half a shard. Each row is one item:
-`document` (its analysis as JSON with the raw text, byte size, MinHash signature and, when embeddings
-were on, its lead vector), `seen` (content already stored, read again from `source`) or `failure`.
+`document` (its analysis as JSON with the raw text, its full-text index rows, byte size, MinHash
+signature and, when embeddings were on, its lead vector), `seen` (content already stored, read again from `source`) or `failure`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Batch:
     presigned: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # doc_id -> (shingles, signature)
     embeddings: list[tuple[str, str, str, int, bytes]] = field(default_factory=list)  # cache rows
     leads: list[tuple[str, str, str]] = field(default_factory=list)      # (doc_id, model, key)
+    index_texts: dict[str, list[str]] = field(default_factory=dict)      # doc_id -> its full-text rows
 
 
 class ShardDocument(Document):
@@ -83,9 +84,11 @@ def write_shard(folder: str, stem: str, batch: Batch) -> str:
     for doc, size in batch.docs:
         count, signature = batch.presigned.get(doc.id, (None, None))
         model, key = leads.get(doc.id, (None, None))
+        index_texts = batch.index_texts.get(doc.id)
         cached = vectors.pop(key, None) if key else None
         rows.append({"kind": "document", "doc_id": doc.id, "source": doc.path, "size": size,
                      "analysis": json.dumps(doc.to_dict(include_text=True), ensure_ascii=False),
+                     "index_texts": "\n".join(index_texts) if index_texts is not None else None,
                      "shingles": count, "signature": signature, "lead_model": model, "lead_key": key,
                      "lead_dim": cached[2] if cached else None, "lead_vector": cached[3] if cached else None})
     rows += [{"kind": "seen", "doc_id": doc_id, "source": source} for doc_id, source in batch.seen]
@@ -106,7 +109,8 @@ def _schema():
     import pyarrow as pa
 
     return pa.schema([("kind", pa.string()), ("doc_id", pa.string()), ("source", pa.string()),
-                      ("size", pa.int64()), ("analysis", pa.string()), ("shingles", pa.int32()),
+                      ("size", pa.int64()), ("analysis", pa.string()), ("index_texts", pa.string()),
+                      ("shingles", pa.int32()),
                       ("signature", pa.binary()), ("lead_model", pa.string()), ("lead_key", pa.string()),
                       ("lead_dim", pa.int32()), ("lead_vector", pa.binary()), ("message", pa.string())])
 
@@ -124,6 +128,8 @@ def read_shard(path: str) -> Batch:
         elif row["kind"] == "document":
             doc = ShardDocument.from_analysis(json.loads(row["analysis"]))
             batch.docs.append((doc, row["size"]))
+            if row.get("index_texts") is not None:
+                batch.index_texts[doc.id] = row["index_texts"].split("\n")
             if row["shingles"] is not None:
                 batch.presigned[doc.id] = (row["shingles"], row["signature"])
             if row["lead_key"]:
@@ -139,7 +145,7 @@ def read_shard(path: str) -> Batch:
 def store_batch(storage, batch: Batch) -> list[bool]:
     """Store a batch: its documents (each once by content id; True per new one), their lead vectors,
     the other sources of stored content and the failures."""
-    stored = storage.add_documents(batch.docs) if batch.docs else []
+    stored = storage.add_documents(batch.docs, batch.index_texts) if batch.docs else []
     if batch.leads:
         storage.cache_embeddings(batch.embeddings, leads=batch.leads)
     if batch.failures:

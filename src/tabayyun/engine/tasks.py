@@ -101,6 +101,7 @@ def analyse(partition: Partition, config: TaskConfig) -> Batch:
             batch.seen.append((done.duplicate_id, done.source))
         else:
             batch.docs.append((done.doc, done.size))
+            batch.index_texts[done.doc.id] = done.index_texts
             hashes = shingles(done.doc.paragraphs)
             batch.presigned[done.doc.id] = (len(hashes), signature(hashes).astype("<u4").tobytes() if hashes else b"")
     if config.embed and batch.docs:

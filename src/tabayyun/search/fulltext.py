@@ -71,6 +71,12 @@ def index_text(text: str | None) -> str:
     return " ".join(" ".join(word_terms(t.text)) for t in tokenize(text) if t.is_word and not _is_stop_word(t.text))
 
 
+def document_index(title: str | None, paragraphs: list[str]) -> list[str]:
+    """The full-text index rows of a document: `index_text` of its title, then of each paragraph.
+    Workers compute them, so the workspace's single writer only inserts them."""
+    return [index_text(title)] + [index_text(text) for text in paragraphs]
+
+
 def query_terms(query: str) -> list[str]:
     """The distinct index terms of a free-text query, in query order: stop words and terms shorter
     than two characters dropped."""

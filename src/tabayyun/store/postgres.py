@@ -202,9 +202,10 @@ class PostgresStorage(SQLiteStorage):
             cached = self._totals = (units, average, time.monotonic())
         return cached[0], cached[1]
 
-    def _index_document(self, doc_id: str, title: str | None, paragraphs: list[str]) -> None:
+    def _index_document(self, doc_id: str, title: str | None, paragraphs: list[str],
+                        texts: list[str] | None = None) -> None:
         self._totals = None
-        super()._index_document(doc_id, title, paragraphs)
+        super()._index_document(doc_id, title, paragraphs, texts)
 
     # writes that concurrent writers may deadlock -------------------------------------------------
     add_documents = _retry_conflicts(SQLiteStorage.add_documents)

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from tabayyun.search.fulltext import index_text
+from tabayyun.search.fulltext import document_index
 
 TITLE_IDX = -1  # the title's row in the full-text index
 
@@ -26,10 +26,12 @@ class SearchIndexStore:
     conn: sqlite3.Connection
 
     # full-text index -------------------------------------------------------------------------
-    def _index_document(self, doc_id: str, title: str | None, paragraphs: list[str]) -> None:
-        """Index rows of one document, inside the caller's transaction (the title as idx -1)."""
-        rows = [(doc_id, TITLE_IDX, index_text(title))]
-        rows += [(doc_id, i, index_text(text)) for i, text in enumerate(paragraphs)]
+    def _index_document(self, doc_id: str, title: str | None, paragraphs: list[str],
+                        texts: list[str] | None = None) -> None:
+        """Index rows of one document, inside the caller's transaction (the title as idx -1);
+        `texts`: its `document_index`, when computed already."""
+        texts = texts if texts is not None else document_index(title, paragraphs)
+        rows = [(doc_id, i, text) for i, text in enumerate(texts, start=TITLE_IDX)]
         self.conn.executemany("INSERT INTO search_units (doc_id, idx, terms) VALUES (?,?,?)"
                               " ON CONFLICT DO NOTHING", rows)
 

@@ -107,10 +107,12 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
         """Nothing to do after rows were copied in with their ids: SQLite's next rowid is max + 1."""
 
     # writing ----------------------------------------------------------------------------------
-    def add_documents(self, docs: list[tuple[Document, int]]) -> list[bool]:
+    def add_documents(self, docs: list[tuple[Document, int]],
+                      index_texts: dict[str, list[str]] | None = None) -> list[bool]:
         """Store documents in one transaction; returns, per document, True if new, False if a duplicate.
 
-        `docs` pairs each Document with the byte size of its raw input."""
+        `docs` pairs each Document with the byte size of its raw input; `index_texts` holds the
+        `document_index` of those whose full-text rows were computed elsewhere (a worker)."""
         stored = []
         now = _now()
         with self.conn:
@@ -134,7 +136,7 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
                          for i, r in enumerate(doc.removed)],
                     )
                     self._add_understanding(doc)
-                    self._index_document(doc.id, doc.title, doc.paragraphs)
+                    self._index_document(doc.id, doc.title, doc.paragraphs, (index_texts or {}).get(doc.id))
                 self.conn.execute("INSERT INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)"
                                   " ON CONFLICT DO NOTHING",
                                   (doc.id, doc.path or "", now))
