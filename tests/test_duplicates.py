@@ -152,3 +152,54 @@ def test_cli_duplicates(cli, tmp_path, articles, workspace_address):
     assert text.returncode == 0 and "1 groups of near-duplicates (2 of 3 documents)" in text.stdout
     assert "\x1b" not in text.stdout and "\u202e" not in text.stdout
     assert cli("duplicates", "--db", tmp_path / "none.db").returncode == 1
+
+
+# One template, six recipients: the texts share the frame (containment about 0.6), not the names.
+CABLE = ("بعث رئيس المجلس الأعلى برقية تهنئة إلى فخامة {name} رئيس جمهورية {country} بمناسبة ذكرى يوم الاستقلال لبلاده {country}"
+         " أعرب فيها عن أطيب التهاني وأصدق التمنيات بموفور الصحة والسعادة ولحكومة وشعب {country} الصديق"
+         " المزيد من التقدم والازدهار في ظل قيادة {name} الحكيمة كما تمنى أن تتواصل العلاقات الطيبة بين البلدين"
+         " وأن تشهد مزيدا من النمو والتعاون في جميع المجالات بما يخدم المصالح المشتركة للشعبين وقد سلمت البرقية في {city}")
+PEOPLE = [("ماركو ليندال", "فالدوريا", "بورتسيل"), ("سيلا برانت", "أوستريكا", "لانفيرد"),
+          ("توماس كارفيل", "نوردانيا", "هيلمار"), ("إيفان مورسك", "بلتافيا", "روستوك"),
+          ("لينا هوفر", "كارستيا", "ماريبور"), ("داني سولار", "ميرانديا", "سانتيلو")]
+REPORT = ("أعلنت هيئة الموانئ في مدينة الساحل الشرقي أن سفينة شحن محملة بالحبوب جنحت صباح اليوم قرب رصيف"
+          " الميناء الجنوبي بعد عطل مفاجئ في محركها الرئيسي وأوضح مدير الهيئة أن فرق الإنقاذ البحري تمكنت من"
+          " تأمين الطاقم المؤلف من ثمانية عشر بحارا دون إصابات وأن عمليات سحب السفينة ستبدأ مع ارتفاع المد"
+          " مساء الغد مشيرا إلى أن حركة الملاحة في القناة الرئيسية لم تتأثر وأن الرصيف الجنوبي سيغلق مؤقتا"
+          " حتى انتهاء أعمال التفريغ والفحص الفني لهيكل السفينة وخزانات الوقود فيها")
+
+
+def _band_documents() -> list:
+    from tabayyun.model import Document
+
+    cables = [Document(id=f"cable{i}", text="-", title=f"برقية تهنئة إلى رئيس {country}",
+                       paragraphs=[CABLE.format(name=name, country=country, city=city)])
+              for i, (name, country, city) in enumerate(PEOPLE)]
+    words = REPORT.split()
+    trimmed = " ".join(words[:int(len(words) * 0.75)])
+    edited = trimmed.replace("صباح اليوم", "فجر اليوم").replace("ثمانية عشر", "18").replace("مدير الهيئة", "رئيس الهيئة")
+    report = Document(id="report", text="-", title="جنوح سفينة شحن قرب الميناء الجنوبي", paragraphs=[REPORT])
+    copy = Document(id="copy", text="-", title="جنوح سفينة حبوب قرب الميناء", paragraphs=[edited])
+    return [*cables, report, copy]
+
+
+def _judged(address: str) -> dict:
+    docs = _band_documents()
+    with Workspace(address) as ws:
+        ws.storage.add_documents([(doc, 1) for doc in docs])
+        pairs = dup.DuplicateFinder(ws.storage).add([(doc.id, doc.paragraphs) for doc in docs])
+        stored = ws.storage.conn.execute("SELECT doc_a, doc_b, method FROM duplicate_pairs").fetchall()
+    assert {(p.a, p.b, p.method) for p in pairs} == set(stored)
+    return {(p.a, p.b): p.method for p in pairs}
+
+
+def test_a_copy_trimmed_below_the_containment_rule_counts_by_its_distinctive_words(workspace_address, monkeypatch):
+    by_id = {doc.id: dup.shingles(doc.paragraphs) for doc in _band_documents()}
+    for a, b in (("cable0", "cable1"), ("copy", "report")):   # both pairs are in the band, below the first rule
+        jaccard, containment = dup.compare(by_id[a], by_id[b])
+        assert not dup.is_duplicate(jaccard, containment, len(by_id[a])) and dup.in_band(containment, len(by_id[a]))
+    # Too few index rows for word frequencies to mean anything: only the first rule applies.
+    assert _judged(workspace_address("small")) == {}
+    monkeypatch.setattr(dup, "BAND_MIN_UNITS", 0)
+    # The copy shares the report's rare words; the cables share only the words all six have.
+    assert _judged(workspace_address("band")) == {("copy", "report"): dup.METHOD_DISTINCTIVE}

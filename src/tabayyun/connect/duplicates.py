@@ -7,6 +7,12 @@ shingle is hashed with CRC-32 and each of 128 permutations is a fixed multiply-s
 rows; documents sharing a band are candidates, those whose estimated overlap is close are checked on
 their exact shingle sets, and a pair counts when Jaccard >= 0.5 or containment (|A and B| over the
 smaller set) >= 0.8: a re-scrape with different boilerplate, or a wire copy with an extra paragraph.
+A containment from 0.6 to 0.8 counts too when the smaller text's distinctive words are in the other:
+its full-text index terms (title and paragraphs) weighted by their inverse frequency in the index, at
+least 0.85 of the weight shared. That keeps copies trimmed and edited harder, and leaves out the texts of one
+template (a cable of congratulations, a weather bulletin, a court notice) naming other people, places
+or figures: they share the frame, not the names. In a workspace too small for word frequencies to
+mean anything (BAND_MIN_UNITS) only the first rule applies.
 
 Incremental: new documents are signed and compared against the signatures stored in the workspace
 (loaded once into the LSH buckets, never recomputed), then stored with the pairs they form.
@@ -14,6 +20,7 @@ Incremental: new documents are signed and compared against the signatures stored
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from collections import defaultdict
@@ -31,7 +38,12 @@ SEED = 20240905
 JACCARD_MIN = 0.5
 CONTAINMENT_MIN = 0.8
 MIN_SHINGLES = 5          # containment alone is not trusted on fewer shingles than this
+BAND_MIN = 0.6            # containment from here to CONTAINMENT_MIN: the distinctive words decide
+DISTINCTIVE_MIN = 0.85
+DF_CAP = 1000             # index units counted per term at most: past it a word weighs next to nothing
+BAND_MIN_UNITS = 2000     # the index size (titles and paragraphs) from which word frequencies mean something
 METHOD = "minhash-lsh+exact"
+METHOD_DISTINCTIVE = "minhash-lsh+exact+distinctive-words"
 _WORD = re.compile(r"\w+")
 
 _rng = np.random.default_rng(SEED)
@@ -77,13 +89,28 @@ def is_duplicate(jaccard: float, containment: float, smaller: int) -> bool:
     return jaccard >= JACCARD_MIN or (containment >= CONTAINMENT_MIN and smaller >= MIN_SHINGLES)
 
 
+def in_band(containment: float, smaller: int) -> bool:
+    """Whether a pair that `is_duplicate` refused is close enough for its distinctive words to decide."""
+    return BAND_MIN <= containment < CONTAINMENT_MIN and smaller >= MIN_SHINGLES
+
+
+def distinctive_share(smaller: set[str], other: set[str], frequency: dict[str, int], units: int) -> float:
+    """The share of the weight of `smaller`'s terms found in `other`, each term weighing
+    log((units + 1) / (df + 1)) with its index frequency `df` capped at DF_CAP."""
+    def weight(term: str) -> float:
+        return math.log((units + 1) / (min(frequency.get(term, 0), DF_CAP, units) + 1))
+
+    total = sum(weight(term) for term in smaller)
+    return sum(weight(term) for term in smaller & other) / total if total else 0.0
+
+
 def _plausible(est: float, size_a: int, size_b: int) -> bool:
     """Whether an estimated Jaccard leaves room for a duplicate (checked exactly afterwards); generous,
     because 128 permutations estimate with a standard error of up to 0.045."""
     if est >= JACCARD_MIN - 0.15:
         return True
     common = est * (size_a + size_b) / (1 + est)
-    return common / max(1, min(size_a, size_b)) >= CONTAINMENT_MIN - 0.25
+    return common / max(1, min(size_a, size_b)) >= BAND_MIN - 0.25
 
 
 @dataclass
@@ -92,6 +119,7 @@ class Pair:
     b: str
     jaccard: float
     containment: float
+    method: str = METHOD
 
 
 class DuplicateFinder:
@@ -105,6 +133,7 @@ class DuplicateFinder:
         self._buckets: list[dict[bytes, list[str]]] | None = None
         self._sigs: dict[str, tuple[int, np.ndarray]] = {}
         self._shingles: dict[str, set[int]] = {}
+        self._frequency: dict[str, int] = {}    # index document frequencies looked up so far
 
     def _load(self) -> None:
         if self._buckets is not None:
@@ -160,15 +189,40 @@ class DuplicateFinder:
             hashes = self._shingles_of([doc_id])[doc_id] if close else set()
             for other, other_hashes in self._shingles_of(sorted(close)).items():
                 jaccard, containment = compare(hashes, other_hashes)
-                if is_duplicate(jaccard, containment, min(len(hashes), len(other_hashes))):
+                method = self._judge(doc_id, len(hashes), other, len(other_hashes), jaccard, containment)
+                if method:
                     a, b = sorted((doc_id, other))
-                    pairs.append(Pair(a, b, round(jaccard, 4), round(containment, 4)))
+                    pairs.append(Pair(a, b, round(jaccard, 4), round(containment, 4), method))
             self._insert(doc_id, count, sig)
-        self.storage.add_signatures(rows, [(p.a, p.b, p.jaccard, p.containment, METHOD) for p in pairs])
+        self.storage.add_signatures(rows, [(p.a, p.b, p.jaccard, p.containment, p.method) for p in pairs])
         self.pairs_found += len(pairs)
         if len(self._shingles) > 20000:     # a long ingest: keep memory flat, reload from paragraphs if needed
             self._shingles.clear()
         return pairs
+
+    def _judge(self, doc_id: str, size: int, other: str, other_size: int, jaccard: float,
+               containment: float) -> str | None:
+        """The rule that makes two documents (of `size` and `other_size` shingles) near-duplicates:
+        METHOD or METHOD_DISTINCTIVE; None when none does."""
+        if is_duplicate(jaccard, containment, min(size, other_size)):
+            return METHOD
+        if not in_band(containment, min(size, other_size)):
+            return None
+        shorter, longer = (doc_id, other) if size <= other_size else (other, doc_id)
+        terms = self.storage.document_terms([shorter, longer])
+        units = self._lookup_frequencies(terms[shorter])
+        if units < BAND_MIN_UNITS:
+            return None
+        share = distinctive_share(terms[shorter], terms[longer], self._frequency, units)
+        return METHOD_DISTINCTIVE if share >= DISTINCTIVE_MIN else None
+
+    def _lookup_frequencies(self, terms: set[str]) -> int:
+        """Look up the index frequencies of `terms` not seen yet; returns the index's size in units."""
+        if len(self._frequency) > 500_000:      # a long ingest: keep memory flat
+            self._frequency.clear()
+        frequencies, units = self.storage.term_frequencies(sorted(terms - self._frequency.keys()), DF_CAP)
+        self._frequency.update(frequencies)
+        return units
 
     def sign_missing(self, batch: int = 500) -> int:
         """Sign every document of the workspace that has no signature yet; returns how many."""

@@ -192,6 +192,19 @@ class PostgresStorage(SQLiteStorage):
         return [(doc_id, idx, float(score)) for doc_id, idx, score in self.conn.execute(
             FULLTEXT_SQL, (terms, floor or 0, scale, units, average_length, limit)).fetchall()]
 
+    def term_frequencies(self, terms: list[str], cap: int) -> tuple[dict[str, int], int]:
+        """({term: the number of index units holding it, counted up to `cap`}, the number of units,
+        estimated by the last rowid)."""
+        # Counting stops at `cap`: a common word's thousands of matches are never all read.
+        found = {term: 0 for term in terms}
+        if terms:
+            found.update(self.conn.execute(
+                "SELECT t.term, (SELECT count(*) FROM (SELECT 1 FROM search_units s"
+                " WHERE s.tsv @@ phraseto_tsquery('simple', t.term) LIMIT ?) AS capped)::int"
+                " FROM unnest(?::text[]) AS t(term)", (cap, terms)).fetchall())
+        units = self.conn.execute("SELECT max(rowid) FROM search_units").fetchone()[0] or 0
+        return found, units
+
     def _fulltext_totals(self) -> tuple[float, float]:
         """(units, average unit length) of the full-text index, cached for TOTALS_TTL_S seconds (an empty
         index is read again each time: the first documents may be on their way from another process)."""

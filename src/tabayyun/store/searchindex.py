@@ -6,13 +6,15 @@ A mixin of `SQLiteStorage`, kept apart so the storage class stays readable; the 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
-from tabayyun.search.fulltext import document_index
+from tabayyun.search.fulltext import document_index, match_expression
 
 TITLE_IDX = -1  # the title's row in the full-text index
+_ONE_TOKEN = re.compile(r"\w+")    # a term FTS5's unicode61 tokenizer keeps whole
 
 
 def _chunks(items: list, size: int = 500) -> Iterable[list]:
@@ -70,6 +72,32 @@ class SearchIndexStore:
             " WHERE search_fts MATCH ? AND rowid >= ? ORDER BY score LIMIT ?) AS best"
             " JOIN search_units u ON u.rowid = best.rowid ORDER BY best.score",
             (expression, floor or 0, limit)).fetchall()
+
+    def document_terms(self, doc_ids: list[str]) -> dict[str, set[str]]:
+        """doc_id -> the distinct terms of its full-text index rows (title and paragraphs)."""
+        found: dict[str, set[str]] = {doc_id: set() for doc_id in doc_ids}
+        for chunk in _chunks(sorted(set(doc_ids))):
+            for doc_id, terms in self.conn.execute(
+                    f"SELECT doc_id, terms FROM search_units WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk):
+                found[doc_id].update(terms.split())
+        return found
+
+    def term_frequencies(self, terms: list[str], cap: int) -> tuple[dict[str, int], int]:
+        """({term: the number of index units holding it, counted up to `cap`}, the number of units,
+        estimated by the last rowid)."""
+        # fts5vocab reads FTS5's own term list: no unit is visited. A term FTS5 cuts into several
+        # tokens ("2.3") is not in that list: its units are counted as a phrase, as search matches it.
+        self.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, search_fts, row)")
+        found = {term: 0 for term in terms}
+        tokens = [term for term in terms if _ONE_TOKEN.fullmatch(term)]
+        for chunk in _chunks(tokens):
+            found.update((term, min(count, cap)) for term, count in self.conn.execute(
+                f"SELECT term, doc FROM temp.search_vocab WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+        for term in set(terms) - set(tokens):
+            found[term] = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH ?"
+                                            " LIMIT ?)", (match_expression([term]), cap)).fetchone()[0]
+        units = self.conn.execute("SELECT max(rowid) FROM search_units").fetchone()[0] or 0
+        return found, units
 
     def unit_texts(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
         """The text of paragraphs by (doc_id, idx); idx -1 gives the title."""
