@@ -10,8 +10,9 @@ weighted mix of
 - `terms`: the idf-weighted cosine of the light stems of title and lead (stop words dropped) to the
   story's term counts;
 - `entities`: the same over entity canonical names;
-and time gates it: a document dated more than `window_days` outside a story's span of publication
-dates cannot join it (different events on one topic are different stories). A near-duplicate of a
+and time gates it: a document dated more than WINDOW_DAYS (WINDOW_DAYS_EMBEDDING when both sides have
+a lead vector) outside a story's span of publication dates cannot join it (different events on one
+topic are different stories). A near-duplicate of a
 clustered document (a stored duplicate pair) always joins that document's story.
 
 Incremental: stories and their term and entity counts are loaded once per `StoryClusterer`; new
@@ -31,7 +32,11 @@ import numpy as np
 from tabayyun.arabic import light_stem, normalize_for_match, tokenize
 
 WINDOW_DAYS = 14         # follow-ups a week or two on are still the event (an outbreak, then "contained")
-THRESHOLD = 0.25              # to join, with a lead vector on both sides
+# With a lead vector on both sides: e5 scores one subject's events alike (two bombings, two rounds of
+# talks), so time separates them sooner. Set on bench/connect.py's story sample: BCubed F1 0.839 ->
+# 0.883, better on either half of its events; without vectors a shorter window did worse (0.841 -> 0.828).
+WINDOW_DAYS_EMBEDDING = 4
+THRESHOLD = 0.27              # to join, with a lead vector on both sides
 THRESHOLD_NO_EMBEDDING = 0.15
 WEIGHTS = {"embedding": 0.4, "terms": 0.35, "entities": 0.25}
 WEIGHTS_NO_EMBEDDING = {"terms": 0.6, "entities": 0.4}
@@ -91,11 +96,12 @@ class StoryClusterer:
 
     def __init__(self, storage, window_days: int | None = None, threshold: float | None = None,
                  embeddings: bool = True):
-        """`threshold` replaces both THRESHOLD and THRESHOLD_NO_EMBEDDING when given."""
+        """`threshold` replaces both THRESHOLD and THRESHOLD_NO_EMBEDDING when given, `window_days`
+        both WINDOW_DAYS and WINDOW_DAYS_EMBEDDING."""
         from tabayyun.search.embed import embeddings_disabled_reason
 
         self.storage = storage
-        self.window_days = WINDOW_DAYS if window_days is None else window_days
+        self.window_days = window_days
         self.threshold = threshold
         self.embeddings = embeddings and embeddings_disabled_reason() is None
         self.stories: dict[int, _Story] | None = None
@@ -218,7 +224,8 @@ class StoryClusterer:
                 votes[story_id] += weight
         near, far = [], []
         for story_id, _ in sorted(votes.items(), key=lambda item: (-item[1], item[0])):
-            (far if self.stories[story_id].gap(doc.day) > self.window_days else near).append(story_id)
+            story = self.stories[story_id]
+            (far if story.gap(doc.day) > self._window(doc, story) else near).append(story_id)
         return set(near[:MAX_CANDIDATES] + far[:TOO_FAR_SHOWN])
 
     def _place(self, doc: _Doc) -> tuple[_Story | None, float, dict]:
@@ -231,7 +238,7 @@ class StoryClusterer:
         for story_id in sorted(self._candidates(doc)):
             story = self.stories[story_id]
             gap = story.gap(doc.day)
-            if gap > self.window_days:
+            if gap > self._window(doc, story):
                 closest.setdefault("too_far", []).append({"story": story_id, "days": gap})
                 continue
             reason = {**self.similarity(doc, story), "days": gap}
@@ -242,6 +249,11 @@ class StoryClusterer:
         if best is not None:
             closest["closest"] = {"story": best.id, "score": best_reason["score"]}
         return None, 1.0, closest
+
+    def _window(self, doc: _Doc, story: _Story) -> int:
+        if self.window_days is not None:
+            return self.window_days
+        return WINDOW_DAYS_EMBEDDING if doc.vector is not None and story.centroid is not None else WINDOW_DAYS
 
     def _threshold(self, reason: dict) -> float:
         if self.threshold is not None:
