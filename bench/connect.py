@@ -1,6 +1,7 @@
 """Connecting articles on SaudiNewsNet: duplicate precision/recall, story clustering F1, throughput.
 
     nice -n 10 python bench/connect.py [--shared ../shared] [--limit 1000] [--embeddings] [--format json]
+                                       [--engine plain|dask] [--analysis basic|full]
     python bench/connect.py --candidates OUT.tsv     # the candidate pairs the duplicate gold was drawn from
 
 Gold (bench/gold/snn_duplicates.tsv, snn_duplicates_band.tsv, snn_stories.tsv; see bench/gold/README.md) names
@@ -185,15 +186,17 @@ def measure_pairs(storage, ids: dict, key_pairs: list[tuple[str, str]]) -> dict:
     return {pair: compare(sets.get(ids.get(pair[0]), set()), sets.get(ids.get(pair[1]), set())) for pair in key_pairs}
 
 
-def stage_rates(docs: int, total: float, clock: StageClock, report, embeddings: bool) -> dict:
-    """Seconds and documents per second of each stage; ingest/clean is what the others leave."""
+def stage_rates(docs: int, total: float, clock: StageClock, report, embeddings: bool, engine: str = "plain") -> dict:
+    """Seconds and documents per second of each stage; ingest/clean is what the others leave (with the
+    Dask engine the workers embed the leads while they analyse: that time is theirs, not apart)."""
     embed_seconds = report.embed_seconds if embeddings else 0.0
     rest = total - clock.seconds["duplicates"] - clock.seconds["stories"] - embed_seconds
-    stages = {"ingest/clean": rest, "signing+LSH": clock.seconds["duplicates"], "stories": clock.seconds["stories"]}
-    if embeddings:
+    first = "ingest/clean" if engine == "plain" or not embeddings else "ingest+embed"
+    stages = {first: rest, "signing+LSH": clock.seconds["duplicates"], "stories": clock.seconds["stories"]}
+    if embeddings and engine == "plain":
         stages["lead embeddings"] = embed_seconds
     return {"docs": docs, "stored": report.stored, "exact copies": report.duplicates,
-            "total seconds": round(total, 1), "total docs/s": round(docs / total, 1),
+            "total seconds": round(total, 1), "total docs/s": round(docs / total, 1), "embedded": report.embedded,
             "stages": {name: {"seconds": round(s, 1), "docs/s": round(docs / s, 1) if s > 0 else None}
                        for name, s in stages.items()},
             "embedding note": report.embed_note}
@@ -217,8 +220,14 @@ def build_workspace(corpus: dict[str, dict], keys: list[str], db: Path, args,
     clock.install()
     storage = open_storage(db)
     started = time.perf_counter()
-    report = ingest(storage, [str(source)], workers=args.workers, stages=ANALYSIS_LEVELS[args.analysis],
-                    embed=args.embeddings)
+    if args.engine == "dask":
+        from tabayyun.engine.driver import dask_ingest
+
+        report = dask_ingest(storage, [str(source)], workers=args.workers, stages=ANALYSIS_LEVELS[args.analysis],
+                             embed=args.embeddings)
+    else:
+        report = ingest(storage, [str(source)], workers=args.workers, stages=ANALYSIS_LEVELS[args.analysis],
+                        embed=args.embeddings)
     total = time.perf_counter() - started
     line_key = {str(number): key for number, key in enumerate(ordered, start=1)}
     ids = {line_key[src.rsplit(":", 1)[1]]: doc_id
@@ -227,7 +236,7 @@ def build_workspace(corpus: dict[str, dict], keys: list[str], db: Path, args,
     pairs = {(a, b) for a, b, _, _ in storage.duplicate_pairs()}
     measured = measure_pairs(storage, ids, key_pairs)
     storage.close()
-    throughput = stage_rates(len(ordered), total, clock, report, args.embeddings)
+    throughput = stage_rates(len(ordered), total, clock, report, args.embeddings, args.engine)
     return ids, {"pairs": pairs, "members": members, "throughput": throughput, "measured": measured}
 
 
@@ -307,7 +316,7 @@ def run(args) -> dict:
     stories = score_stories(stories_gold, ids, found["members"])
     goals = {"duplicates precision": duplicates["precision"], "duplicates recall": duplicates["recall"],
              "stories BCubed F1": stories["bcubed"]["f1"]}
-    return {"command": " ".join(sys.argv), "embeddings": args.embeddings, "workers": args.workers,
+    return {"command": " ".join(sys.argv), "embeddings": args.embeddings, "workers": args.workers, "engine": args.engine,
             "analysis": args.analysis,
             "duplicates": duplicates, "duplicates band": band, "stories": stories, "throughput": found["throughput"],
             "goals": {name: {"value": value, "goal": GOALS[name], "met": value >= GOALS[name]}
@@ -327,7 +336,7 @@ def print_text(result: dict, examples: int) -> None:
           f"  BCubed P {bc['precision']:.3f} R {bc['recall']:.3f} F1 {bc['f1']:.3f}")
     print(f"\nthroughput  {thr['docs']} docs in {thr['total seconds']} s ({thr['total docs/s']} docs/s,"
           f" embeddings {'on' if result['embeddings'] else 'off'}, {result['analysis']} analysis,"
-          f" {result['workers']} workers)")
+          f" {result['workers']} workers, {result['engine']} engine, {thr['embedded']} leads embedded)")
     print(f"{'stage':<16} {'seconds':>8} {'docs/s':>8}")
     for name, stage in thr["stages"].items():
         print(f"{name:<16} {stage['seconds']:>8} {stage['docs/s'] or '-':>8}")
@@ -347,6 +356,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=1000, help="corpus articles ingested besides the gold's")
     parser.add_argument("--embeddings", action="store_true", help="embed leads (stories then use them)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--engine", choices=["plain", "dask"], default="plain",
+                        help="dask: a local cluster of --workers processes, each embedding its own leads")
     parser.add_argument("--analysis", choices=["basic", "full"], default="basic",
                         help="pipeline stages at ingest (full adds entities, which stories also use)")
     parser.add_argument("--folder", type=Path, default=None, help="where the temporary workspace goes")
