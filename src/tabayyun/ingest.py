@@ -18,8 +18,8 @@ from tabayyun.connect.duplicates import DuplicateFinder
 from tabayyun.connect.stories import StoryClusterer
 from tabayyun.engine.shards import is_shard_folder
 from tabayyun.model import Document
-from tabayyun.search.fulltext import document_index
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
+from tabayyun.search.fulltext import document_index
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import SQLiteStorage, open_storage
 

@@ -9,10 +9,10 @@ their exact shingle sets, and a pair counts when Jaccard >= 0.5 or containment (
 smaller set) >= 0.8: a re-scrape with different boilerplate, or a wire copy with an extra paragraph.
 A containment from 0.6 to 0.8 counts too when the smaller text's distinctive words are in the other:
 its full-text index terms (title and paragraphs) weighted by their inverse frequency in the index, at
-least 0.85 of the weight shared. That keeps copies trimmed and edited harder, and leaves out the texts of one
-template (a cable of congratulations, a weather bulletin, a court notice) naming other people, places
-or figures: they share the frame, not the names. In a workspace too small for word frequencies to
-mean anything (BAND_MIN_UNITS) only the first rule applies.
+least 0.85 of the weight shared. That keeps copies trimmed and edited harder, and leaves out the
+texts of one template (a cable of congratulations, a weather bulletin, a court notice) naming other
+people, places or figures: they share the frame, not the names. In a workspace too small for word
+frequencies to mean anything (BAND_MIN_UNITS) only the first rule applies.
 
 Incremental: new documents are signed and compared against the signatures stored in the workspace
 (loaded once into the LSH buckets, never recomputed), then stored with the pairs they form.

@@ -12,8 +12,8 @@ weighted mix of
 - `entities`: the same over entity canonical names;
 and time gates it: a document dated more than WINDOW_DAYS (WINDOW_DAYS_EMBEDDING when both sides have
 a lead vector) outside a story's span of publication dates cannot join it (different events on one
-topic are different stories). A near-duplicate of a
-clustered document (a stored duplicate pair) always joins that document's story.
+topic are different stories). A near-duplicate of a clustered document (a stored duplicate pair)
+always joins that document's story.
 
 Incremental: stories and their term and entity counts are loaded once per `StoryClusterer`; new
 documents are only compared with them. A story's label is its most central headline (the member

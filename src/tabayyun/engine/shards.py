@@ -4,7 +4,8 @@ to load, either by the driver as each partition finishes or by a later `tabayyun
 A shard folder holds MARKER and one Parquet file per partition, written under a hidden temporary
 name and renamed when complete, so a reader never sees half a shard. Each row is one item:
 `document` (its analysis as JSON with the raw text, its full-text index rows, byte size, MinHash
-signature and, when embeddings were on, its lead vector), `seen` (content already stored, read again from `source`) or `failure`.
+signature and, when embeddings were on, its lead vector), `seen` (content already stored, read again
+from `source`) or `failure`.
 """
 
 from __future__ import annotations
@@ -110,8 +111,7 @@ def _schema():
 
     return pa.schema([("kind", pa.string()), ("doc_id", pa.string()), ("source", pa.string()),
                       ("size", pa.int64()), ("analysis", pa.string()), ("index_texts", pa.string()),
-                      ("shingles", pa.int32()),
-                      ("signature", pa.binary()), ("lead_model", pa.string()), ("lead_key", pa.string()),
+                      ("shingles", pa.int32()), ("signature", pa.binary()), ("lead_model", pa.string()), ("lead_key", pa.string()),
                       ("lead_dim", pa.int32()), ("lead_vector", pa.binary()), ("message", pa.string())])
 
 
