@@ -233,7 +233,7 @@ def build_workspace(corpus: dict[str, dict], keys: list[str], db: Path, args,
     ids = {line_key[src.rsplit(":", 1)[1]]: doc_id
            for doc_id, src in storage.conn.execute("SELECT doc_id, source FROM document_sources")}
     members = dict((doc, story) for story, doc in storage.story_members())
-    pairs = {(a, b) for a, b, _, _ in storage.duplicate_pairs()}
+    pairs = {(a, b) for a, b, *_ in storage.duplicate_pairs()}
     measured = measure_pairs(storage, ids, key_pairs)
     storage.close()
     throughput = stage_rates(len(ordered), total, clock, report, args.embeddings, args.engine)

@@ -147,7 +147,8 @@ def test_cli_duplicates(cli, tmp_path, articles, workspace_address):
     data = json.loads(proc.stdout)
     (group,) = data["groups"]
     assert len(group["documents"]) == 2 and set(group["documents"][0]) == {"id", "title", "outlet", "published"}
-    assert set(group["pairs"][0]) == {"a", "b", "jaccard", "containment"}
+    assert set(group["pairs"][0]) == {"a", "b", "jaccard", "containment", "method"}
+    assert group["pairs"][0]["method"] == dup.METHOD
     text = cli("duplicates", "--db", db)
     assert text.returncode == 0 and "1 groups of near-duplicates (2 of 3 documents)" in text.stdout
     assert "\x1b" not in text.stdout and "\u202e" not in text.stdout
@@ -202,4 +203,8 @@ def test_a_copy_trimmed_below_the_containment_rule_counts_by_its_distinctive_wor
     assert _judged(workspace_address("small")) == {}
     monkeypatch.setattr(dup, "BAND_MIN_UNITS", 0)
     # The copy shares the report's rare words; the cables share only the words all six have.
-    assert _judged(workspace_address("band")) == {("copy", "report"): dup.METHOD_DISTINCTIVE}
+    band = workspace_address("band")
+    assert _judged(band) == {("copy", "report"): dup.METHOD_DISTINCTIVE}
+    with Workspace(band) as ws:
+        (group,) = ws.duplicates()
+    assert [(p["a"], p["b"], p["method"]) for p in group["pairs"]] == [("copy", "report", dup.METHOD_DISTINCTIVE)]

@@ -86,7 +86,7 @@ def snapshot(address: str) -> dict:
         # Workers compute the full-text rows the single writer inserts: they must be the plain ingest's.
         index = sorted(storage.conn.execute("SELECT doc_id, idx, terms FROM search_units").fetchall())
         return {"documents": docs, "index": index,
-                "pairs": sorted((a, b) for a, b, _, _ in storage.duplicate_pairs()),
+                "pairs": sorted((a, b) for a, b, *_ in storage.duplicate_pairs()),
                 "stories": sorted(sorted(members) for members in stories.values())}
     finally:
         storage.close()

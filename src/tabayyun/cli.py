@@ -358,7 +358,8 @@ def _print_hit(rank: int, hit) -> None:
 def duplicates(db: Optional[str] = DbOption, fmt: str = FormatOption,
                passages: bool = typer.Option(False, "--passages", help="List each pair's shared passages.")) -> None:
     """Near-duplicate articles: groups of copies of one text (wire copies, re-scrapes), with each pair's
-    shingle Jaccard and containment, and which copy came first, which credit an agency and which not."""
+    shingle Jaccard, containment and the rule that accepted it, and which copy came first, which credit an
+    agency and which not."""
     from tabayyun.connect.duplicates import duplicate_groups
 
     if fmt not in ("text", "json"):
@@ -384,7 +385,7 @@ def duplicates(db: Optional[str] = DbOption, fmt: str = FormatOption,
             out.print(line, soft_wrap=True)
         for pair in group["pairs"]:
             out.print(_text(f"    {pair['a'][:12]} ~ {pair['b'][:12]}  jaccard {pair['jaccard']:.2f}"
-                            f"  containment {pair['containment']:.2f}", style="dim"))
+                            f"  containment {pair['containment']:.2f}  {pair['method']}", style="dim"))
             for passage in pair.get("passages", []):
                 a, b = passage["a"], passage["b"]
                 out.print(_text(f"      shared ¶{a['paragraph']}[{a['start']}:{a['end']}] ~ "

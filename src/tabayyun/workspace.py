@@ -46,7 +46,7 @@ class Workspace:
 
     def duplicates(self, passages: bool = False) -> list[dict]:
         """Groups of near-duplicate documents (copies of one text), largest first: each
-        {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment}],
+        {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment, method}],
         "syndication": {first, credited, uncredited, evidence, ...}}; with `passages` each pair also
         lists its shared passages with offsets on both sides. Documents not yet signed are signed
         first. See `tabayyun.connect.duplicates`, `.syndication` and `.passages`."""

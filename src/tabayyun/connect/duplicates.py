@@ -238,7 +238,7 @@ class DuplicateFinder:
 
 def duplicate_groups(storage, passages: bool = False) -> list[dict]:
     """The groups of near-duplicate documents (connected components of the stored pairs), largest
-    first: {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment}],
+    first: {"documents": [{id, title, outlet, published}], "pairs": [{a, b, jaccard, containment, method}],
     "syndication": {first, first_note, tied, undated, credited, uncredited, evidence}} (see
     `tabayyun.connect.syndication`); documents in order of publication (undated last). With
     `passages`, each pair also gets "passages": [{a: {paragraph, start, end}, b: {...}, text, words}]
@@ -253,7 +253,7 @@ def duplicate_groups(storage, passages: bool = False) -> list[dict]:
             x = parent[x]
         return x
 
-    for a, b, _, _ in pairs:
+    for a, b, *_ in pairs:
         ra, rb = root(a), root(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
@@ -265,7 +265,8 @@ def duplicate_groups(storage, passages: bool = False) -> list[dict]:
     for key, ids in members.items():
         docs = [{"id": d, **summaries.get(d, {"title": None, "outlet": None, "published": None})} for d in ids]
         docs.sort(key=lambda d: (d["published"] is None, d["published"] or "", d["id"]))
-        group_pairs = [{"a": a, "b": b, "jaccard": j, "containment": c} for a, b, j, c in pairs if root(a) == key]
+        group_pairs = [{"a": a, "b": b, "jaccard": j, "containment": c, "method": m}
+                       for a, b, j, c, m in pairs if root(a) == key]
         groups.append({"documents": docs, "pairs": group_pairs})
     groups.sort(key=lambda g: (-len(g["documents"]), g["documents"][0]["published"] is None,
                                g["documents"][0]["published"] or "", g["documents"][0]["id"]))

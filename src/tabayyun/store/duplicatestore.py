@@ -82,10 +82,11 @@ class DuplicateStore:
                 " containment = excluded.containment, method = excluded.method, found_at = excluded.found_at",
                 [(*pair, now) for pair in pairs])
 
-    def duplicate_pairs(self) -> list[tuple[str, str, float, float]]:
-        """Every near-duplicate pair: (doc_a, doc_b, jaccard, containment), doc_a < doc_b."""
+    def duplicate_pairs(self) -> list[tuple[str, str, float, float, str]]:
+        """Every near-duplicate pair: (doc_a, doc_b, jaccard, containment, method: the rule that
+        accepted it), doc_a < doc_b."""
         return self.conn.execute(
-            "SELECT doc_a, doc_b, jaccard, containment FROM duplicate_pairs ORDER BY doc_a, doc_b").fetchall()
+            "SELECT doc_a, doc_b, jaccard, containment, method FROM duplicate_pairs ORDER BY doc_a, doc_b").fetchall()
 
     def sign_missing(self) -> int:
         """Sign (and compare) every document without a signature; returns how many were signed."""
