@@ -111,8 +111,9 @@ def _schema():
 
     return pa.schema([("kind", pa.string()), ("doc_id", pa.string()), ("source", pa.string()),
                       ("size", pa.int64()), ("analysis", pa.string()), ("index_texts", pa.string()),
-                      ("shingles", pa.int32()), ("signature", pa.binary()), ("lead_model", pa.string()), ("lead_key", pa.string()),
-                      ("lead_dim", pa.int32()), ("lead_vector", pa.binary()), ("message", pa.string())])
+                      ("shingles", pa.int32()), ("signature", pa.binary()), ("lead_model", pa.string()),
+                      ("lead_key", pa.string()), ("lead_dim", pa.int32()), ("lead_vector", pa.binary()),
+                      ("message", pa.string())])
 
 
 def read_shard(path: str) -> Batch:
