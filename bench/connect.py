@@ -13,8 +13,9 @@ maps keys to document ids through the workspace's document sources, and reports
   against the labelled pairs, and apart on the band sample (pairs near the containment rules);
 - stories: pairwise and BCubed precision/recall/F1 of the story of each labelled article (articles
   labelled `other` are gold singletons);
-- throughput in documents per second of each stage: ingest/clean (the rest), signing + LSH
-  (`DuplicateFinder.add`), stories (`StoryClusterer.add`), lead embeddings (with --embeddings).
+- throughput in documents per second of each stage: ingest/clean (the rest: read, clean, analyse,
+  sign, and with --embeddings embed the lead, all in the workers; store), LSH + exact pair checks
+  (`DuplicateFinder.add`), stories (`StoryClusterer.add`).
 """
 
 from __future__ import annotations
@@ -186,15 +187,16 @@ def measure_pairs(storage, ids: dict, key_pairs: list[tuple[str, str]]) -> dict:
     return {pair: compare(sets.get(ids.get(pair[0]), set()), sets.get(ids.get(pair[1]), set())) for pair in key_pairs}
 
 
-def stage_rates(docs: int, total: float, clock: StageClock, report, embeddings: bool, engine: str = "plain") -> dict:
-    """Seconds and documents per second of each stage; ingest/clean is what the others leave (with the
-    Dask engine the workers embed the leads while they analyse: that time is theirs, not apart)."""
+def stage_rates(docs: int, total: float, clock: StageClock, report, embeddings: bool) -> dict:
+    """Seconds and documents per second of each stage; ingest/clean is what the others leave (the
+    workers embed the leads while they analyse: that time is theirs, not apart; only the leads the
+    storing process had to embed itself are)."""
     embed_seconds = report.embed_seconds if embeddings else 0.0
     rest = total - clock.seconds["duplicates"] - clock.seconds["stories"] - embed_seconds
-    first = "ingest/clean" if engine == "plain" or not embeddings else "ingest+embed"
-    stages = {first: rest, "signing+LSH": clock.seconds["duplicates"], "stories": clock.seconds["stories"]}
-    if embeddings and engine == "plain":
-        stages["lead embeddings"] = embed_seconds
+    first = "ingest+embed" if embeddings else "ingest/clean"
+    stages = {first: rest, "LSH+pairs": clock.seconds["duplicates"], "stories": clock.seconds["stories"]}
+    if embed_seconds:
+        stages["leads embedded by the storing process"] = embed_seconds
     return {"docs": docs, "stored": report.stored, "exact copies": report.duplicates,
             "total seconds": round(total, 1), "total docs/s": round(docs / total, 1), "embedded": report.embedded,
             "stages": {name: {"seconds": round(s, 1), "docs/s": round(docs / s, 1) if s > 0 else None}
@@ -236,7 +238,7 @@ def build_workspace(corpus: dict[str, dict], keys: list[str], db: Path, args,
     pairs = {(a, b) for a, b, *_ in storage.duplicate_pairs()}
     measured = measure_pairs(storage, ids, key_pairs)
     storage.close()
-    throughput = stage_rates(len(ordered), total, clock, report, args.embeddings, args.engine)
+    throughput = stage_rates(len(ordered), total, clock, report, args.embeddings)
     return ids, {"pairs": pairs, "members": members, "throughput": throughput, "measured": measured}
 
 
@@ -337,9 +339,9 @@ def print_text(result: dict, examples: int) -> None:
     print(f"\nthroughput  {thr['docs']} docs in {thr['total seconds']} s ({thr['total docs/s']} docs/s,"
           f" embeddings {'on' if result['embeddings'] else 'off'}, {result['analysis']} analysis,"
           f" {result['workers']} workers, {result['engine']} engine, {thr['embedded']} leads embedded)")
-    print(f"{'stage':<16} {'seconds':>8} {'docs/s':>8}")
+    print(f"{'stage':<38} {'seconds':>8} {'docs/s':>8}")
     for name, stage in thr["stages"].items():
-        print(f"{name:<16} {stage['seconds']:>8} {stage['docs/s'] or '-':>8}")
+        print(f"{name:<38} {stage['seconds']:>8} {stage['docs/s'] or '-':>8}")
     print(f"\nevents split into several stories (event: stories): {sto['split events']}")
     print("\ngoals: " + ", ".join(f"{n} {g['value']:.3f} (>= {g['goal']}) {'met' if g['met'] else 'MISSED'}"
                                   for n, g in result["goals"].items()))

@@ -2,6 +2,7 @@
 
     python bench/engine.py [--shared ../shared] [--limit 5000] [--analysis full] [--postgres URL]
                            [--corpus saudinewsnet|synthetic] [--source /tmp/tabayyun-bench/snn31k.db]
+                           [--engines plain,dask]
 
 On the first --limit SaudiNewsNet articles (one JSONL file, built by bench/search.py's reader), or on
 --limit synthetic articles recombined from them (`--corpus synthetic`: bench/scale_corpus.py, the
@@ -110,10 +111,12 @@ def drop_schema(url: str, address: str) -> None:
 def bench(corpus: Path, folder: Path, args) -> list[Run]:
     stages = ANALYSIS_LEVELS[args.analysis]
     runs = []
-    for workers in (1, 2):
+    for workers in (1, 2) if "plain" in args.engines else ():
         # workers=1 analyses in this process: its CPU is the driver's, none is the workers'.
         runs.append(timed("plain", workers, str(folder / f"plain{workers}.db"), lambda s: ingest(
             s, [str(corpus)], workers=workers, stages=stages, embed=False)))
+    if "dask" not in args.engines:
+        return runs
     targets = [("dask (shards -> SQLite)", lambda n: str(folder / f"dask{n}.db"))]
     if args.postgres:
         targets.append(("dask (-> PostgreSQL)", lambda n: postgres_schema(args.postgres)))
@@ -153,6 +156,8 @@ def main() -> int:
     parser.add_argument("--postgres", help="a postgresql:// database to also run the Dask engine into")
     parser.add_argument("--corpus", choices=("saudinewsnet", "synthetic"), default="saudinewsnet")
     parser.add_argument("--source", type=Path, default=DEFAULT_DB, help="real articles recombined (--corpus synthetic)")
+    parser.add_argument("--engines", type=lambda text: set(text.split(",")), default={"plain", "dask"},
+                        help="the engines to run, comma-separated (plain,dask)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

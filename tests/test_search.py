@@ -247,6 +247,61 @@ def test_ingest_without_embedding_and_with_a_failing_model(tmp_path, sample_dir,
     assert len(warnings) == 1 and "documents are stored" in warnings[0]
 
 
+WORKER_INGEST = """
+import json, sys
+from tabayyun.ingest import ingest
+from tabayyun.search.embed import engine_loaded
+from tabayyun.store import open_storage
+storage = open_storage(sys.argv[1])
+report = ingest(storage, [sys.argv[2]], workers=2, batch_size=4)
+print(json.dumps({"stored": report.stored, "embedded": report.embedded, "driver_seconds": report.embed_seconds,
+                  "loaded_here": engine_loaded()}))
+"""
+
+
+def test_workers_embed_the_leads_they_analyse(tmp_path, sample_dir, cli_env):
+    """A fresh ingest process with two workers: each worker embeds the leads of what it analysed, the
+    storing process none, and the vectors are the ones this process computes for the same leads."""
+    import subprocess
+
+    from tabayyun.search.embed import MODEL, decode_vector
+    from tabayyun.search.semantic import lead_text
+    from tabayyun.store import open_storage
+
+    db = tmp_path / "w.db"
+    env = {key: value for key, value in cli_env.items() if key != ENV}
+    done = subprocess.run([sys.executable, "-c", WORKER_INGEST, str(db), str(sample_dir)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["stored"] == report["embedded"] > 10
+    assert report["driver_seconds"] == 0 and report["loaded_here"] is False
+    storage = open_storage(str(db))
+    stored = {doc_id: decode_vector(dim, blob) for doc_id, dim, blob in storage.lead_vectors(MODEL)}
+    docs = [storage.get(doc_id) for doc_id in sorted(stored)[:3]]
+    storage.close()
+    assert len(stored) == report["stored"]
+    here = Embedder().passages([lead_text(doc.title, doc.paragraphs[0] if doc.paragraphs else "") for doc in docs])
+    for doc, vector in zip(docs, here):
+        assert float(stored[doc.id] @ vector) > 0.999
+
+
+def test_a_process_running_the_engine_embeds_itself_rather_than_fork_it(tmp_path, sample_dir):
+    """The engine's threads do not survive a fork: once this process has embedded, workers forked
+    from it leave the leads to it."""
+    from tabayyun.ingest import ingest
+    from tabayyun.search.embed import engine_loaded
+    from tabayyun.store import open_storage
+
+    Embedder().passages(["اختبار"])
+    assert engine_loaded()
+    storage = open_storage(str(tmp_path / "w.db"))
+    report = ingest(storage, [str(sample_dir)], workers=2, batch_size=4)
+    assert report.stored == report.embedded == len(storage.lead_vectors(Embedder().model)) > 10
+    assert report.embed_seconds > 0
+    storage.close()
+
+
 def test_cli_search_json_and_text(cli, tmp_path, sample_dir, ws, workspace_address):
     db = workspace_address("cli")
     hostile = tmp_path / "hostile.txt"

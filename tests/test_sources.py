@@ -328,6 +328,31 @@ def test_explicit_file_with_unknown_suffix_is_read(tmp_path, articles):
     assert make_document(item).encoding == "cp1256"
 
 
+def test_jsonl_of_any_size_is_streamed_and_only_its_lines_are_limited(tmp_path, articles):
+    """A dump far over 20 times the item limit is read record by record; an overlong line and a line
+    in another encoding are one failure each, and the lines after them are still read."""
+    path = tmp_path / "dump.jsonl"
+    texts = [articles.text(n % 6) for n in range(60)]
+    texts[5] += "\u2028\rسطر"         # JSON strings may hold these unescaped: they end no line
+    lines = [json.dumps({"text": text}, ensure_ascii=False).encode("utf-8") for text in texts]
+    lines.insert(10, json.dumps({"text": "س" * 5000}, ensure_ascii=False).encode("utf-8"))
+    lines.insert(20, json.dumps({"text": articles.text(1)}, ensure_ascii=False).encode("cp1256"))
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines))       # a BOM, and no newline at the end
+    limit = max(len(line) for line in lines[:10] + lines[11:]) + 1
+    assert path.stat().st_size > 20 * limit
+    found = items_of(path, max_bytes=limit)
+    failures = [(f.source, f.message) for f in found if isinstance(f, ItemFailure)]
+    assert failures == [(f"{path}:11", f"line too large: over {limit:,} bytes (see --max-bytes)"),
+                        (f"{path}:21", "JSON must be UTF-8")]
+    assert [item.data for item in found if isinstance(item, RawItem)] == texts
+    assert [item.source for item in found][-1] == f"{path}:62"
+    from tabayyun.sources.readers import _from_records    # the reader of a Dask partition's lines
+
+    # It numbers the same lines; the long one is left to the pipeline's own size check.
+    assert [(i.source, getattr(i, "data", None)) for i in _from_records(str(path), path.read_bytes(), jsonl=True)
+            if i.source != f"{path}:11"] == [(i.source, getattr(i, "data", None)) for i in found if i.source != f"{path}:11"]
+
+
 def test_oversized_file_is_a_failure_from_the_reader(tmp_path, articles):
     path = tmp_path / "big.txt"
     path.write_bytes(articles.text(0).encode("utf-8") * 3)

@@ -16,7 +16,7 @@ from datetime import date
 
 from tabayyun.connect.duplicates import DuplicateFinder
 from tabayyun.connect.stories import StoryClusterer
-from tabayyun.engine.shards import is_shard_folder
+from tabayyun.engine.shards import Batch, is_shard_folder, pack_signature, store_batch, unpack_signatures
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
 from tabayyun.search.fulltext import document_index
@@ -59,6 +59,9 @@ class _Done:
     source: str
     doc: Document | None = None
     index_texts: list[str] | None = None   # the document's full-text rows (`document_index`)
+    presigned: tuple[int, bytes] | None = None  # its MinHash signature (`pack_signature`)
+    embeddings: list[tuple[str, str, str, int, bytes]] = field(default_factory=list)  # its lead vector: cache rows
+    leads: list[tuple[str, str, str]] = field(default_factory=list)                   # and link (doc_id, model, key)
     size: int = 0
     duplicate_id: str | None = None
     error: str | None = None
@@ -70,6 +73,7 @@ class _WorkerConfig:
     reference_date: date | None
     max_bytes: int
     stages: list[str] | None = None
+    embed: bool = False     # embed each new document's lead where it is analysed
 
 
 _worker: dict = {}
@@ -143,6 +147,12 @@ def _init_worker(config: _WorkerConfig) -> None:
     _worker["storage"] = readonly_view(config.db_path)
 
 
+def _init_pool_worker(config: _WorkerConfig) -> None:
+    # Each worker holds one core: an embedding engine with a thread per core would fight the others.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    _init_worker(config)
+
+
 def _run_one(item: RawItem) -> _Done:
     return process_item(item, _worker["config"], _worker.get("storage"))
 
@@ -157,9 +167,51 @@ def process_item(item: RawItem, config: _WorkerConfig, storage: SQLiteStorage | 
             return _Done(item.source, size=size, duplicate_id=decoded.id)
         doc = process_safely(item, reference_date=config.reference_date, stages=config.stages,
                              max_bytes=config.max_bytes, decoded=decoded)
-        return _Done(item.source, doc=doc, index_texts=document_index(doc.title, doc.paragraphs), size=size)
     except ItemError as err:
         return _Done(item.source, error=str(err))
+    done = _Done(item.source, doc=doc, index_texts=document_index(doc.title, doc.paragraphs),
+                 presigned=pack_signature(doc.paragraphs), size=size)
+    if config.embed:
+        done.embeddings, done.leads = _lead_vector(doc, storage)
+    return done
+
+
+class _CollectedCache:
+    """The embedding cache seen by a worker's embedder: reads through the workspace's read-only
+    view, and keeps what it would write, for the storing process to write with the document."""
+
+    def __init__(self, view):
+        self.view = view
+        self.rows: list[tuple[str, str, str, int, bytes]] = []
+        self.leads: list[tuple[str, str, str]] = []
+
+    def cached_embeddings(self, keys: list[str]) -> dict[str, tuple[int, bytes]]:
+        return self.view.cached_embeddings(keys) if self.view is not None else {}
+
+    def cache_embeddings(self, rows, leads=()) -> None:
+        self.rows += rows
+        self.leads += leads
+
+
+def _lead_vector(doc: Document, view) -> tuple[list, list]:
+    """A new document's lead vector, computed by the worker that analysed it: (cache rows, lead
+    links), both empty when embeddings are off or fail there (the storing process then embeds it)."""
+    from tabayyun.search.embed import Embedder
+    from tabayyun.search.semantic import embed_leads
+
+    embedder = _worker.get("embedder")
+    if embedder is None:
+        embedder = _worker["embedder"] = Embedder()
+    if not embedder.enabled:
+        return [], []
+    collected = _CollectedCache(view)
+    embedder.storage = collected
+    embedder._memory.clear()    # the vector goes with the document; a long run must not keep them all
+    try:
+        embed_leads(collected, [doc], embedder)
+    except Exception:  # noqa: BLE001 - the storing process embeds what a worker could not
+        return [], []
+    return collected.rows, collected.leads
 
 
 def _results(items: Iterable[RawItem | ItemFailure], config: _WorkerConfig, workers: int) -> Iterator[_Done]:
@@ -180,7 +232,7 @@ def _results(items: Iterable[RawItem | ItemFailure], config: _WorkerConfig, work
             yield _run_one(item)
     else:
         context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with context.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
+        with context.Pool(workers, initializer=_init_pool_worker, initargs=(config,)) as pool:
             for done in pool.imap(_run_one, split(), chunksize=8):
                 while failures:
                     failure = failures.pop(0)
@@ -207,13 +259,15 @@ def ingest(
     stages to run (default: all of them; see `pipeline.ANALYSIS_LEVELS` for the named sets). With
     `embed` (and embeddings available), each batch's new documents get their lead embedded for search.
     A folder of Parquet shards (`ingest --engine dask --shards DIR`) is loaded, not read as pages."""
+    from tabayyun.search.embed import engine_loaded
+
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages)
+    # Workers embed the leads of what they analyse, unless they would be forked from a process whose
+    # embedding engine is running (its threads do not survive a fork): then this process embeds them.
+    config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages,
+                           embed=embed and (workers <= 1 or not engine_loaded()))
     report = IngestReport()
-    pending: list[tuple[Document, int]] = []
-    pending_index: dict[str, list[str]] = {}
-    pending_failures: list[tuple[str, str]] = []
-    pending_sources: list[tuple[str, str]] = []
+    batch = Batch()
     connect = Connector(storage, report, embed)
     shard_folders = [path for path in paths if is_shard_folder(path)]
     if shard_folders:
@@ -225,20 +279,17 @@ def ingest(
         paths = [path for path in paths if path not in shard_folders]
 
     def flush() -> None:
-        stored = storage.add_documents(pending, pending_index) if pending else []
+        nonlocal batch
+        stored = store_batch(storage, batch)
         report.count_stored(stored)
-        new_docs = [doc for (doc, _), is_new in zip(pending, stored) if is_new]
-        connect([(doc.id, doc.paragraphs) for doc in new_docs], new_docs,
-                [doc.id for (doc, _), is_new in zip(pending, stored) if not is_new]
-                + [doc_id for doc_id, _ in pending_sources])
-        pending.clear()
-        pending_index.clear()
-        if pending_failures:
-            storage.add_failures(pending_failures)
-            pending_failures.clear()
-        if pending_sources:
-            storage.add_sources(pending_sources)
-            pending_sources.clear()
+        new_docs = [doc for (doc, _), is_new in zip(batch.docs, stored) if is_new]
+        with_vector = {doc_id for doc_id, _, _ in batch.leads}
+        report.embedded += sum(doc.id in with_vector for doc in new_docs)
+        connect([(doc.id, doc.paragraphs) for doc in new_docs], [doc for doc in new_docs if doc.id not in with_vector],
+                [doc.id for (doc, _), is_new in zip(batch.docs, stored) if not is_new]
+                + [doc_id for doc_id, _ in batch.seen],
+                unpack_signatures({doc.id: batch.presigned[doc.id] for doc in new_docs}))
+        batch = Batch()
         if on_progress:
             on_progress(report)
 
@@ -247,16 +298,12 @@ def ingest(
             failure = ItemFailure(done.source, done.error)
             report.failed += 1
             report.failures.append(failure)
-            pending_failures.append((failure.source, failure.message))
             if on_failure:
                 on_failure(failure)
         elif done.duplicate_id is not None:
             report.duplicates += 1
-            pending_sources.append((done.duplicate_id, done.source))
-        else:
-            pending.append((done.doc, done.size))
-            pending_index[done.doc.id] = done.index_texts
-        if len(pending) >= batch_size:
+        batch.add(done)
+        if len(batch.docs) >= batch_size:
             flush()
     flush()
     return report

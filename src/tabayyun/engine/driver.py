@@ -177,7 +177,7 @@ def dask_ingest(
         on_progress(report)
     with _shard_folder(shards, storage.path) as folder:
         config = TaskConfig(db=storage.path if storage.path != ":memory:" else None, shards=folder,
-                            worker=_WorkerConfig(None, reference_date, max_bytes, stages), embed=embed)
+                            worker=_WorkerConfig(None, reference_date, max_bytes, stages, embed=embed))
         if plan.partitions:
             if client is not None:
                 _run(client, plan.partitions, config, task, retries, loader)

@@ -76,7 +76,7 @@ def plan_partitions(paths: list[str], max_bytes: int, files_per_partition: int =
             continue
         for child in sorted(readers._walk(p)) if p.is_dir() else [p]:
             suffix = readers._suffix(child)
-            if suffix in readers.RECORD_SUFFIXES and suffix != ".json" and not _is_json_array(child):
+            if suffix in readers.RECORD_SUFFIXES and suffix != ".json" and not readers.starts_json_array(child):
                 flush_pages()
                 specs += [(f"{child} lines {first}-{last}", (str(child),), span, first)
                           for first, last, span in _line_ranges(child, lines_per_partition,
@@ -89,16 +89,6 @@ def plan_partitions(paths: list[str], max_bytes: int, files_per_partition: int =
     flush_pages()
     return Plan([Partition(i, name, paths_, span, first) for i, (name, paths_, span, first) in enumerate(specs)],
                 failures)
-
-
-def _is_json_array(path: Path) -> bool:
-    """A .jsonl file holding one JSON array is read whole, as the plain reader does."""
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return True     # unreadable: one partition, whose reader reports the error
-    return head.startswith(b"[")
 
 
 def _line_ranges(path: Path, lines: int, max_range_bytes: int) -> Iterator[tuple[int, int, tuple[int, int]]]:

@@ -38,6 +38,20 @@ class Batch:
     leads: list[tuple[str, str, str]] = field(default_factory=list)      # (doc_id, model, key)
     index_texts: dict[str, list[str]] = field(default_factory=dict)      # doc_id -> its full-text rows
 
+    def add(self, done) -> None:
+        """Take one item as a worker finished it (`ingest._Done`): a document with what the worker
+        computed for it, content already stored, or a failure."""
+        if done.error is not None:
+            self.failures.append((done.source, done.error))
+        elif done.duplicate_id is not None:
+            self.seen.append((done.duplicate_id, done.source))
+        else:
+            self.docs.append((done.doc, done.size))
+            self.index_texts[done.doc.id] = done.index_texts
+            self.presigned[done.doc.id] = done.presigned
+            self.embeddings += done.embeddings
+            self.leads += done.leads
+
 
 class ShardDocument(Document):
     """A document read back from a shard: its analysis is the dict the shard holds, given back by
@@ -154,6 +168,14 @@ def store_batch(storage, batch: Batch) -> list[bool]:
     if batch.seen:
         storage.add_sources(batch.seen)
     return stored
+
+
+def pack_signature(paragraphs: list[str]) -> tuple[int, bytes]:
+    """A document's MinHash signature as a worker sends it: (shingle count, little-endian uint32s)."""
+    from tabayyun.connect.duplicates import shingles, signature
+
+    hashes = shingles(paragraphs)
+    return len(hashes), signature(hashes).astype("<u4").tobytes() if hashes else b""
 
 
 def unpack_signatures(presigned: dict[str, tuple[int, bytes]]) -> dict[str, tuple[int, np.ndarray]]:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tabayyun.connect.duplicates import shingles, signature
 from tabayyun.engine.partitions import Partition, items_of
 from tabayyun.engine.shards import Batch, store_batch, write_shard
 from tabayyun.ingest import _WorkerConfig, process_item, readonly_view
@@ -25,8 +24,7 @@ from tabayyun.store import open_storage
 class TaskConfig:
     db: str | None              # the workspace: its read-only view, and the target when `shards` is None
     shards: str | None          # folder of Parquet shards
-    worker: _WorkerConfig
-    embed: bool
+    worker: _WorkerConfig       # its `embed`: workers embed the leads
 
 
 @dataclass
@@ -94,50 +92,5 @@ def analyse(partition: Partition, config: TaskConfig) -> Batch:
         if isinstance(item, ItemFailure):
             batch.failures.append((item.source, item.message))
             continue
-        done = process_item(item, config.worker, view)
-        if done.error is not None:
-            batch.failures.append((done.source, done.error))
-        elif done.duplicate_id is not None:
-            batch.seen.append((done.duplicate_id, done.source))
-        else:
-            batch.docs.append((done.doc, done.size))
-            batch.index_texts[done.doc.id] = done.index_texts
-            hashes = shingles(done.doc.paragraphs)
-            batch.presigned[done.doc.id] = (len(hashes), signature(hashes).astype("<u4").tobytes() if hashes else b"")
-    if config.embed and batch.docs:
-        _embed_leads(batch, view)
+        batch.add(process_item(item, config.worker, view))
     return batch
-
-
-class _CollectedCache:
-    """The embedding cache seen by a worker's embedder: reads through the workspace's read-only
-    view, and keeps what it would write for the batch, which stores it with the documents."""
-
-    def __init__(self, view):
-        self.view = view
-        self.rows: list[tuple[str, str, str, int, bytes]] = []
-        self.leads: list[tuple[str, str, str]] = []
-
-    def cached_embeddings(self, keys: list[str]) -> dict[str, tuple[int, bytes]]:
-        return self.view.cached_embeddings(keys) if self.view is not None else {}
-
-    def cache_embeddings(self, rows, leads=()) -> None:
-        self.rows += rows
-        self.leads += leads
-
-
-def _embed_leads(batch: Batch, view) -> None:
-    from tabayyun.search.embed import Embedder
-    from tabayyun.search.semantic import embed_leads
-
-    embedder = _kept(("embedder",), Embedder)
-    if not embedder.enabled:
-        return
-    collected = _CollectedCache(view)
-    embedder.storage = collected
-    embedder._memory.clear()    # vectors go into the batch; a long run must not keep them all
-    try:
-        embed_leads(collected, [doc for doc, _ in batch.docs], embedder)
-    except Exception:  # noqa: BLE001 - the documents are stored without lead vectors, as the plain ingest does
-        return
-    batch.embeddings, batch.leads = collected.rows, collected.leads

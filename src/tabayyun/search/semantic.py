@@ -14,8 +14,10 @@ from tabayyun.model import Document
 from tabayyun.search.embed import Embedder, decode_matrix
 
 # A lead is the title and the start of the first paragraph, what a news article says it is about:
-# about 90 e5 tokens; the embedding cost grows with the length (see bench/search.py).
-LEAD_CHARS = 300
+# about 60 e5 tokens. The embedding cost grows with the length (1.4 ms a token on one core): 300
+# characters cost 120 ms a lead, 200 about 85, and embedding is nearly all of an ingest's CPU with the
+# basic analysis. At 200 the stories of bench/connect.py's sample score as well as at 300.
+LEAD_CHARS = 200
 # A long backfill keeps what it has done: vectors and links are committed every this many leads.
 LEADS_PER_COMMIT = 256
 # Candidate paragraphs are cut to this many characters before they are embedded.

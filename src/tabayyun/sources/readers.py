@@ -12,6 +12,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 
 from tabayyun.pipeline import RawItem
@@ -94,6 +95,9 @@ def _from_file(path: Path, max_bytes: int) -> Iterator[RawItem | ItemFailure]:
         if suffix == ".zip":
             yield from _from_zip(path, max_bytes)
             return
+        if suffix in (".jsonl", ".ndjson") and not starts_json_array(path):
+            yield from _from_jsonl_file(path, max_bytes)
+            return
         size = path.stat().st_size
         if size > max_bytes * (20 if suffix in RECORD_SUFFIXES else 1):
             yield ItemFailure(source, f"too large: {size:,} bytes (limit {max_bytes:,}; see --max-bytes)")
@@ -103,6 +107,50 @@ def _from_file(path: Path, max_bytes: int) -> Iterator[RawItem | ItemFailure]:
         yield ItemFailure(source, f"cannot read: {err.strerror or err}")
         return
     yield from _from_bytes(source, suffix, data)
+
+
+def starts_json_array(path: Path) -> bool:
+    """A .jsonl file holding one JSON array is read whole, as a .json file."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return True     # unreadable: the whole-file reader reports the error
+    return head.startswith(b"[")
+
+
+def _from_jsonl_file(path: Path, max_bytes: int) -> Iterator[RawItem | ItemFailure]:
+    """A JSON Lines file of any size, streamed a line at a time: only each record is limited (a line
+    longer than `max_bytes` is a failure of its own, skipped without being held in memory)."""
+    source = str(path)
+    with path.open("rb") as stream:
+        for number in count(1):
+            line = stream.readline(max_bytes + 1)
+            if not line:
+                return
+            if len(line) > max_bytes and not line.endswith(b"\n"):
+                while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                yield ItemFailure(f"{source}:{number}", f"line too large: over {max_bytes:,} bytes (see --max-bytes)")
+                continue
+            yield from _from_line(source, number, line)
+
+
+def _from_line(source: str, number: int, line: bytes) -> Iterator[RawItem | ItemFailure]:
+    """One line of a JSON Lines input: a record, a failure, or nothing (a blank line)."""
+    try:
+        text = (line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line).decode("utf-8")
+    except UnicodeDecodeError:
+        yield ItemFailure(f"{source}:{number}", "JSON must be UTF-8")
+        return
+    if not text.strip():
+        return
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as err:
+        yield ItemFailure(f"{source}:{number}", f"malformed JSON line: {err.msg}")
+        return
+    yield _record_item(f"{source}:{number}", record)
 
 
 def _from_bytes(source: str, suffix: str, data: bytes) -> Iterator[RawItem | ItemFailure]:
@@ -122,12 +170,12 @@ def _from_stdin(max_bytes: int) -> Iterator[RawItem | ItemFailure]:
 
 
 def _from_records(source: str, data: bytes, jsonl: bool) -> Iterator[RawItem | ItemFailure]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        yield ItemFailure(source, "JSON must be UTF-8")
-        return
-    if not jsonl or text.lstrip().startswith("["):
+    if not jsonl or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            yield ItemFailure(source, "JSON must be UTF-8")
+            return
         try:
             loaded = json.loads(text)
         except json.JSONDecodeError as err:
@@ -139,15 +187,10 @@ def _from_records(source: str, data: bytes, jsonl: bool) -> Iterator[RawItem | I
             for number, record in enumerate(records, start=1):
                 yield _record_item(f"{source}#{number}", record)
             return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield ItemFailure(f"{source}:{number}", f"malformed JSON line: {err.msg}")
-            continue
-        yield _record_item(f"{source}:{number}", record)
+    # Lines end at "\n" only, as `_from_jsonl_file` and the Dask partitions count them: a JSON string
+    # may hold U+2028 or a lone "\r" unescaped.
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        yield from _from_line(source, number, line)
 
 
 def _record_item(source: str, record: object) -> RawItem | ItemFailure:
