@@ -168,17 +168,19 @@ class DuplicateFinder:
             presigned: dict[str, tuple[int, np.ndarray]] | None = None) -> list[Pair]:
         """Sign (doc_id, paragraphs) documents, compare each with every stored or earlier one, and store
         the signatures and the pairs in one transaction; returns the new pairs. `presigned`: doc_id ->
-        (shingle count, signature) computed elsewhere (a Dask worker); such a stored document's
-        paragraphs may be None: they are read back only when a candidate needs the exact check."""
+        (shingle count, signature) computed by a worker; a document given without paragraphs (the Dask
+        engine's) has them read back only when a candidate needs the exact check."""
         self._load()
         rows, pairs = [], []
         for doc_id, paragraphs in docs:
             if doc_id in self._sigs:
                 continue
+            if paragraphs is not None:
+                # Kept for the exact checks: the copies that come later are compared without a read back.
+                hashes = self._shingles[doc_id] = shingles(paragraphs)
             if presigned and doc_id in presigned:
                 count, sig = presigned[doc_id]
             else:
-                hashes = self._shingles[doc_id] = shingles(paragraphs)
                 count, sig = len(hashes), signature(hashes)
             rows.append((doc_id, SCHEME, count, sig.astype("<u4").tobytes() if count else b""))
             self.signed += 1
