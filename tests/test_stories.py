@@ -191,3 +191,45 @@ def test_seeds_three_stories_one_topic(tmp_path, cli, monkeypatch, workspace_add
     assert len(json.loads(proc.stdout)[0]["stories"]) == 3
     proc = cli("timeline", "--topic", 999, "--db", seeds)
     assert proc.returncode == 1 and "no topic 999" in proc.stderr
+
+
+def test_placing_shortcuts_match_the_plain_computation(workspace, monkeypatch):
+    """The vote by array, the time gate by array and the story norms kept up to date as members join
+    give what the plain loops over every story and every key give."""
+    from collections import Counter
+
+    from tabayyun.connect import stories
+    from tabayyun.connect.stories import StoryClusterer
+
+    monkeypatch.setattr(stories, "MAX_CANDIDATES", 1)      # the sample has few stories: keep one of each kind
+    monkeypatch.setattr(stories, "TOO_FAR_SHOWN", 1)
+
+    clusterer = StoryClusterer(workspace.storage)
+    clusterer._load()
+    docs = clusterer._docs(list(clusterer.doc_story))
+    assert len(docs) == 15 and len(clusterer.stories) >= 3
+    gated = 0
+    for doc, clusterer.window_days in itertools.product(docs, (None, 0)):   # 0: most stories are too far
+        keys = sorted((k for k in doc.terms | {"@" + e for e in doc.entities} if k in clusterer.index),
+                      key=lambda k: (-clusterer._idf(k), k))[:24]
+        votes = Counter()
+        for key in keys:
+            for story_id in clusterer.index[key]:
+                votes[story_id] += clusterer._idf(key)
+        ranked = sorted(votes, key=lambda s: (-votes[s], s))
+        far = [s for s in ranked if clusterer.stories[s].gap(doc.day) > clusterer._window(doc, clusterer.stories[s])]
+        near = [s for s in ranked if s not in far]
+        assert clusterer._candidates(doc) == set(near[:1] + far[:1])
+        gated += bool(far)
+    assert gated
+
+    clusterer._idf = lambda key: 1.0 + len(key) % 3     # a fixed idf: the kept norm is then exact
+    story = max(clusterer.stories.values(), key=lambda s: len(s.members))
+    clusterer._story_norm(story.terms, "", story)
+    clusterer._story_norm(story.entities, "@", story)
+    for doc in docs:
+        if clusterer.doc_story[doc.id] != story.id:
+            clusterer._join(story, doc)
+    for prefix, counts in (("", story.terms), ("@", story.entities)):
+        fresh = sum((clusterer._idf(prefix + k) * c) ** 2 for k, c in counts.items())
+        assert story.norms[prefix][1] == pytest.approx(fresh, rel=1e-9)

@@ -47,6 +47,7 @@ EMB_FLOOR, EMB_SPAN = 0.85, 0.1   # unrelated leads score about 0.85 in e5, one 
 CANDIDATE_KEYS = 24           # a document is compared with the stories sharing one of its rarest keys,
 MAX_CANDIDATES = 64           # at most this many in its time window (most shared key weight first),
 TOO_FAR_SHOWN = 3             # and this many outside it, kept to explain why it started a story
+LABEL_ALL_UPTO = 16           # a story this small weighs all its members for its label at each change
 
 
 def terms_of(title: str | None, lead: str | None) -> frozenset[str]:
@@ -74,13 +75,68 @@ class _Story:
     last: date | None = None
     centroid: np.ndarray | None = None
     members: list[tuple[str, str | None, frozenset]] = field(default_factory=list)
-    norms: dict[str, tuple[tuple[int, int], float]] = field(default_factory=dict)  # see _story_norm
+    norms: dict[str, tuple[int, float]] = field(default_factory=dict)  # prefix -> (stamp, squared norm): _story_norm
+    central: tuple[str, str | None, frozenset] | None = None   # see StoryClusterer._central
+    labelled: int = 0              # members when `central` was last chosen among all of them
+    challenged: int = 0            # members that have challenged `central` since
 
     def gap(self, day: date | None) -> int:
         """Days between `day` and the story's span (0 inside it or when either is undated)."""
         if day is None or self.last is None:
             return 0
         return max((self.first - day).days, (day - self.last).days, 0)
+
+
+class _Postings:
+    """The ids of the stories holding one key, as a growing array (a document's candidates are voted
+    for with one `bincount`, not a Python loop over every story that shares a common word)."""
+
+    def __init__(self) -> None:
+        self.ids, self.size = np.zeros(4, np.int64), 0
+
+    def add(self, story_id: int) -> None:
+        if self.size == len(self.ids):
+            self.ids = np.concatenate([self.ids, np.zeros(self.size, np.int64)])
+        self.ids[self.size] = story_id
+        self.size += 1
+
+    def array(self) -> np.ndarray:
+        return self.ids[:self.size]
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self):
+        return iter(self.array().tolist())
+
+
+class _Spans:
+    """Each story's span of days and whether it has a centroid, as arrays indexed by story id, so that
+    the time gate is applied to every voted story at once."""
+
+    def __init__(self) -> None:
+        self.first = np.zeros(0, np.int64)
+        self.last = np.zeros(0, np.int64)
+        self.dated = np.zeros(0, bool)
+        self.centroid = np.zeros(0, bool)
+
+    def update(self, story: _Story) -> None:
+        if story.id >= len(self.first):
+            grow = max(story.id + 1, 2 * len(self.first)) - len(self.first)
+            self.first, self.last = (np.concatenate([a, np.zeros(grow, np.int64)]) for a in (self.first, self.last))
+            self.dated, self.centroid = (np.concatenate([a, np.zeros(grow, bool)]) for a in (self.dated, self.centroid))
+        if story.last is not None:
+            self.first[story.id], self.last[story.id] = story.first.toordinal(), story.last.toordinal()
+            self.dated[story.id] = True
+        self.centroid[story.id] = story.centroid is not None
+
+    def gaps(self, ids: np.ndarray, day: date | None) -> np.ndarray:
+        """`_Story.gap` of each story in `ids`."""
+        if day is None:
+            return np.zeros(len(ids), np.int64)
+        ordinal = day.toordinal()
+        gap = np.maximum(np.maximum(self.first[ids] - ordinal, ordinal - self.last[ids]), 0)
+        return np.where(self.dated[ids], gap, 0)
 
 
 @dataclass
@@ -91,7 +147,7 @@ class _Doc:
     terms: frozenset
     entities: frozenset
     vector: np.ndarray | None
-    norms: dict[str, float] = field(default_factory=dict)   # per prefix, while one placement lasts
+    weights: dict[str, tuple[dict[str, float], float]] = field(default_factory=dict)  # see StoryClusterer._weights
 
 
 class StoryClusterer:
@@ -114,7 +170,8 @@ class StoryClusterer:
         self._log_df: dict[str, float] = {}     # log(df + 1) of each key, until its df changes
         self._log_docs = 0.0                    # log(docs + 1)
         self.docs = 0
-        self.index: dict[str, set[int]] = {}
+        self.index: dict[str, _Postings] = {}    # key -> the stories holding it
+        self.spans = _Spans()
 
     def _vectors(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
         if not self.embeddings or not doc_ids:
@@ -167,44 +224,71 @@ class StoryClusterer:
     def _join(self, story: _Story, doc: _Doc) -> None:
         self._count(doc)
         self.doc_story[doc.id] = story.id
+        new_keys = [k for k in doc.terms if k not in story.terms]
+        new_keys += ["@" + e for e in doc.entities if e not in story.entities]
+        self._grow_norms(story, doc)
+        for key in new_keys:
+            postings = self.index.get(key)
+            if postings is None:
+                postings = self.index[key] = _Postings()
+            postings.add(story.id)
         story.terms.update(doc.terms)
         story.entities.update(doc.entities)
         story.members.append((doc.id, doc.title, doc.terms))
-        for key in doc.terms | {"@" + e for e in doc.entities}:
-            self.index.setdefault(key, set()).add(story.id)
         if doc.day is not None:
             story.first = min(story.first or doc.day, doc.day)
             story.last = max(story.last or doc.day, doc.day)
         if doc.vector is not None:
             story.centroid = doc.vector.copy() if story.centroid is None else story.centroid + doc.vector
+        self.spans.update(story)
 
     def _cosine(self, keys: frozenset, counts: Counter, prefix: str = "", story: _Story | None = None,
                 doc: _Doc | None = None) -> float:
         if not keys or not counts:
             return 0.0
-        dot = sum(self._idf(prefix + k) ** 2 * counts[k] for k in keys if k in counts)
+        weights, norm = self._weights(keys, prefix, doc)
+        dot = sum(weights[k] * counts[k] for k in keys if k in counts)
         if not dot:
             return 0.0
-        # A document is compared with every candidate story under the same idf: its norm once.
-        norm_doc = doc.norms.get(prefix) if doc is not None else None
-        if norm_doc is None:
-            norm_doc = math.sqrt(sum(self._idf(prefix + k) ** 2 for k in keys))
+        return dot / (norm * self._story_norm(counts, prefix, story))
+
+    def _weights(self, keys: frozenset, prefix: str, doc: _Doc | None) -> tuple[dict[str, float], float]:
+        """The squared idf of each key, and their norm. A document is compared with every candidate
+        story under the same idf: its weights are kept while its placement lasts."""
+        cached = doc.weights.get(prefix) if doc is not None else None
+        if cached is None:
+            weights = {k: self._idf(prefix + k) ** 2 for k in keys}
+            cached = weights, math.sqrt(sum(weights.values()))
             if doc is not None:
-                doc.norms[prefix] = norm_doc
-        return dot / (norm_doc * self._story_norm(counts, prefix, story))
+                doc.weights[prefix] = cached
+        return cached
+
+    def _norm_stamp(self) -> int:
+        """Changes each time the number of documents grows by a sixteenth of a doubling (4.4%, which
+        moves an idf by at most 0.043)."""
+        return int(16 * self._log_docs / math.log(2))
 
     def _story_norm(self, counts: Counter, prefix: str, story: _Story | None) -> float:
         """The idf-weighted norm of a story's counts. It costs a pass over every term of the story, and
-        a wire story gathers thousands: it is kept until the story grows or the number of documents
-        grows by a sixteenth of a doubling (4.4%, which moves an idf by at most 0.043)."""
-        stamp = (len(story.members), int(16 * self._log_docs / math.log(2))) if story is not None else None
+        a wire story gathers thousands: it is computed again only when the stamp changes, and in
+        between kept up to date as members join (`_grow_norms`)."""
+        stamp = self._norm_stamp()
         cached = story.norms.get(prefix) if story is not None else None
         if cached is not None and cached[0] == stamp:
-            return cached[1]
-        value = math.sqrt(sum((self._idf(prefix + k) * c) ** 2 for k, c in counts.items()))
+            return math.sqrt(cached[1])
+        squared = sum((self._idf(prefix + k) * c) ** 2 for k, c in counts.items())
         if story is not None:
-            story.norms[prefix] = (stamp, value)
-        return value
+            story.norms[prefix] = (stamp, squared)
+        return math.sqrt(squared)
+
+    def _grow_norms(self, story: _Story, doc: _Doc) -> None:
+        """Before `doc`'s keys are counted in `story`: each count c of its keys becomes c + 1, adding
+        idf² (2c + 1) to the squared norm."""
+        for prefix, keys, counts in (("", doc.terms, story.terms), ("@", doc.entities, story.entities)):
+            cached = story.norms.get(prefix)
+            if cached is not None:
+                added = sum(self._idf(prefix + k) ** 2 * (2 * counts[k] + 1) for k in keys)
+                story.norms[prefix] = (cached[0], cached[1] + added)
 
     def similarity(self, doc: _Doc, story: _Story) -> dict:
         """The parts of the similarity of `doc` to `story` and their weighted mix (`score`)."""
@@ -224,21 +308,20 @@ class StoryClusterer:
         key shared with hundreds of stories is common; scoring them all made placing cost grow with
         the workspace."""
         keys = sorted((k for k in doc.terms | {"@" + e for e in doc.entities} if k in self.index),
-                      key=lambda k: (-self._idf(k), k))
-        votes: Counter = Counter()
-        for key in keys[:CANDIDATE_KEYS]:
-            weight = self._idf(key)
-            for story_id in self.index[key]:
-                votes[story_id] += weight
-        near, far = [], []
-        for story_id, _ in sorted(votes.items(), key=lambda item: (-item[1], item[0])):
-            story = self.stories[story_id]
-            (far if story.gap(doc.day) > self._window(doc, story) else near).append(story_id)
-        return set(near[:MAX_CANDIDATES] + far[:TOO_FAR_SHOWN])
+                      key=lambda k: (-self._idf(k), k))[:CANDIDATE_KEYS]
+        if not keys:
+            return set()
+        postings = [self.index[key].array() for key in keys]
+        weights = np.repeat([self._idf(key) for key in keys], [len(ids) for ids in postings])
+        votes = np.bincount(np.concatenate(postings), weights)
+        voted = np.flatnonzero(votes)
+        voted = voted[np.lexsort((voted, -votes[voted]))]      # most weight first, then lowest id
+        far = self.spans.gaps(voted, doc.day) > self._windows(doc, voted)
+        return set(voted[~far][:MAX_CANDIDATES].tolist() + voted[far][:TOO_FAR_SHOWN].tolist())
 
     def _place(self, doc: _Doc) -> tuple[_Story | None, float, dict]:
         """The story `doc` joins (None: it starts one), with its score and reason."""
-        doc.norms.clear()
+        doc.weights.clear()
         for other in self.storage.duplicates_of(doc.id):
             if other in self.doc_story:
                 return self.stories[self.doc_story[other]], 1.0, {"duplicate_of": other}
@@ -262,6 +345,14 @@ class StoryClusterer:
         if self.window_days is not None:
             return self.window_days
         return WINDOW_DAYS_EMBEDDING if doc.vector is not None and story.centroid is not None else WINDOW_DAYS
+
+    def _windows(self, doc: _Doc, story_ids: np.ndarray) -> np.ndarray | int:
+        """`_window` for each of `story_ids`."""
+        if self.window_days is not None:
+            return self.window_days
+        if doc.vector is None:
+            return WINDOW_DAYS
+        return np.where(self.spans.centroid[story_ids], WINDOW_DAYS_EMBEDDING, WINDOW_DAYS)
 
     def _threshold(self, reason: dict) -> float:
         if self.threshold is not None:
@@ -292,9 +383,25 @@ class StoryClusterer:
         return placed
 
     def _row(self, story: _Story) -> tuple:
-        central = max(story.members, key=lambda m: (m[1] is not None, self._cosine(m[2], story.terms, story=story), m[0]))
+        central = self._central(story)
         return (story.id, central[1], central[0], story.first and story.first.isoformat(),
                 story.last and story.last.isoformat())
+
+    def _central(self, story: _Story) -> tuple[str, str | None, frozenset]:
+        """The member whose title words are closest to the story's (titled members first). A wire
+        story gathers hundreds of members and is touched by most batches: all of them are weighed
+        again only when the story has grown by a quarter since; in between, the new members challenge
+        the current choice."""
+        def centrality(member):
+            return member[1] is not None, self._cosine(member[2], story.terms, story=story), member[0]
+
+        size = len(story.members)
+        if story.central is None or size <= LABEL_ALL_UPTO or size * 4 >= story.labelled * 5:
+            story.central, story.labelled = max(story.members, key=centrality), size
+        else:
+            story.central = max([story.central, *story.members[story.challenged:]], key=centrality)
+        story.challenged = size
+        return story.central
 
     def cluster_missing(self, batch: int = 500) -> int:
         """Cluster every document of the workspace that is in no story yet; returns how many."""
