@@ -233,3 +233,32 @@ def test_placing_shortcuts_match_the_plain_computation(workspace, monkeypatch):
     for prefix, counts in (("", story.terms), ("@", story.entities)):
         fresh = sum((clusterer._idf(prefix + k) * c) ** 2 for k, c in counts.items())
         assert story.norms[prefix][1] == pytest.approx(fresh, rel=1e-9)
+
+
+@pytest.mark.parametrize("shared_name", [False, True])
+def test_a_lead_vector_alone_does_not_make_a_document_join(workspace, shared_name):
+    """Same meaning to e5 but one word in twenty-one shared: it starts a story, and the reason names
+    the story it was too far in words from; a shared name lets it join."""
+    from datetime import date
+
+    import numpy as np
+
+    from tabayyun.connect.stories import StoryClusterer, _Doc, _Story
+
+    clusterer = StoryClusterer(workspace.storage)
+    clusterer.stories = {}
+    vector = np.ones(8) / np.sqrt(8)
+    names = frozenset({"منير الخطابي"} if shared_name else ())
+    first = _Doc("a", "عنوان", date(2024, 3, 1), frozenset({f"k{i}" for i in range(20)} | {"مشترك"}), names, vector)
+    clusterer._join(clusterer.stories.setdefault(1, _Story(1)), first)
+    second = _Doc("b", "عنوان آخر", date(2024, 3, 1), frozenset({f"m{i}" for i in range(20)} | {"مشترك"}), names,
+                  vector)
+    story, _, reason = clusterer._place(second)
+    if shared_name:
+        assert story is clusterer.stories[1] and reason["entities"] == 1.0
+    else:
+        assert story is None and reason["too_few_shared_words"][0]["story"] == 1
+        assert reason["too_few_shared_words"][0]["terms"] < 0.1 < reason["too_few_shared_words"][0]["score"]
+        from tabayyun.cli_stories import _why
+
+        assert "story 1 alike in meaning" in _why(reason)    # what `tabayyun story` prints for it

@@ -73,8 +73,10 @@ def _story_query(db: Optional[str], what: str, fetch):
 
 def _why(reason: dict) -> str:
     if reason.get("started"):
-        closest = reason.get("closest")
-        return "started the story" + (f" (closest story {closest['story']}: {closest['score']:.2f})" if closest else "")
+        closest, wordless = reason.get("closest"), reason.get("too_few_shared_words", [])
+        notes = [f"closest story {closest['story']}: {closest['score']:.2f}"] if closest else []
+        notes += [f"story {c['story']} alike in meaning ({c['score']:.2f}) but few shared words" for c in wordless[:1]]
+        return "started the story" + (f" ({'; '.join(notes)})" if notes else "")
     if reason.get("duplicate_of"):
         return f"near-duplicate of {reason['duplicate_of'][:12]}"
     parts = [f"{key} {reason[key]:.2f}" for key in ("score", "embedding", "terms", "entities") if key in reason]
