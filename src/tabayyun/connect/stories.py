@@ -13,8 +13,8 @@ weighted mix of
 and time gates it: a document dated more than WINDOW_DAYS (WINDOW_DAYS_EMBEDDING when both sides have
 a lead vector) outside a story's span of publication dates cannot join it (different events on one
 topic are different stories), and with lead vectors a document must also share words or names with a
-story (`terms` or `entities` >= MIN_SHARED_TERMS) to join it. A near-duplicate of a clustered document (a stored duplicate pair)
-always joins that document's story.
+story (`terms` or `entities` >= MIN_SHARED_TERMS) to join it. A near-duplicate of a clustered document
+(a stored duplicate pair) always joins that document's story.
 
 Incremental: stories and their term and entity counts are loaded once per `StoryClusterer`; new
 documents are only compared with them. A story's label is its most central headline (the member
@@ -44,8 +44,9 @@ THRESHOLD = 0.27              # to join, with a lead vector on both sides
 # story's centroid drifts to its genre's mean as it grows: with the vector alone a story became a
 # catch-all of a thousand articles over three weeks. A document joins a story only if they also share
 # words or names: the idf-weighted cosine of their stems or of their entities is at least this. On the
-# whole of SaudiNewsNet (30k articles, basic analysis) it took BCubed F1 from 0.815 to 0.827 (each
-# half of the labelled events better), 0.862 -> 0.865 on bench/connect.py's 1,800-article default.
+# whole of SaudiNewsNet (30k articles, basic analysis) it took BCubed F1 from 0.815 to 0.827 re-clustered
+# (each half of the labelled events better; 0.824 at ingest), 0.862 -> 0.865 on bench/connect.py's
+# 1,800-article default.
 # A higher THRESHOLD (0.30) with it gives 0.841 on the whole corpus but splits the 2020 seed trio,
 # whose leads share names more than words (0.287).
 MIN_SHARED_TERMS = 0.1
@@ -132,8 +133,9 @@ class _Spans:
     def update(self, story: _Story) -> None:
         if story.id >= len(self.first):
             grow = max(story.id + 1, 2 * len(self.first)) - len(self.first)
-            self.first, self.last = (np.concatenate([a, np.zeros(grow, np.int64)]) for a in (self.first, self.last))
-            self.dated, self.centroid = (np.concatenate([a, np.zeros(grow, bool)]) for a in (self.dated, self.centroid))
+            self.first, self.last = (np.concatenate([a, np.zeros(grow, a.dtype)]) for a in (self.first, self.last))
+            self.dated, self.centroid = (np.concatenate([a, np.zeros(grow, a.dtype)])
+                                         for a in (self.dated, self.centroid))
         if story.last is not None:
             self.first[story.id], self.last[story.id] = story.first.toordinal(), story.last.toordinal()
             self.dated[story.id] = True
@@ -405,10 +407,10 @@ class StoryClusterer:
                 story.last and story.last.isoformat())
 
     def _central(self, story: _Story) -> tuple[str, str | None, frozenset]:
-        """The member whose title words are closest to the story's (titled members first). A wire
-        story gathers hundreds of members and is touched by most batches: all of them are weighed
-        again only when the story has grown by a quarter since; in between, the new members challenge
-        the current choice."""
+        """The member whose words (title and lead) are closest to the story's, titled members first.
+        A wire story gathers hundreds of members and is touched by most batches: all of them are
+        weighed again only when the story has grown by a quarter since; in between, the new members
+        challenge the current choice."""
         def centrality(member):
             return member[1] is not None, self._cosine(member[2], story.terms, story=story), member[0]
 
