@@ -161,6 +161,12 @@ def test_claim_page_shows_verdict_groups_rationale_and_chart(client):
 def test_story_and_entity_pages_show_timelines(client, workspace):
     story = get_page(client, "/stories/1")
     assert re.search(r'<svg[^>]*class="timeline-chart', story) and story.count('href="/documents/') >= 5
+    # why each document is in the story: the one that started it, and the scores the others joined with
+    reasons = re.findall(r'<p class="why">(.*?)</p>', story, re.S)
+    documents = re.search(r'<ol class="docs">(.*?)</ol>', story, re.S).group(1)
+    assert len(reasons) == documents.count("<li>") >= 5 and "بدأ القصة" in reasons[0]
+    assert all(re.search(r"انضم بدرجة 0\.\d\d \(المعنى [\d.]+ · الكلمات [\d.]+ · الأسماء [\d.]+\)|نسخة شبه مطابقة من"
+                         r"|بدأ القصة", why) for why in reasons)
     entity = get_page(client, "/entities/" + quote("منير الخطابي"))
     assert "<h1>منير الخطابي</h1>" in entity and re.search(r'<svg[^>]*class="timeline-chart', entity)
     assert 'class="quote-item cue-deny"' in entity
