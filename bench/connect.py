@@ -3,6 +3,8 @@
     nice -n 10 python bench/connect.py [--shared ../shared] [--limit 1000] [--embeddings] [--format json]
                                        [--engine plain|dask] [--analysis basic|full]
     python bench/connect.py --candidates OUT.tsv     # the candidate pairs the duplicate gold was drawn from
+    python bench/connect.py --limit 100000 --embeddings --keep /tmp/snn.db   # keep the workspace, then
+    python bench/connect.py --recluster /tmp/snn.db  # place its stories again (about 90 s on the whole corpus)
 
 Gold (bench/gold/snn_duplicates.tsv, snn_duplicates_band.tsv, snn_stories.tsv; see bench/gold/README.md) names
 articles by key `snnNNNNN`: the position (0-based) of the article in the corpus as `saudinewsnet_sample`
@@ -312,7 +314,9 @@ def run(args) -> dict:
         keys = [r[side] for r in duplicates_gold + band_gold for side in ("key_a", "key_b")]
         keys += [r["key"] for r in stories_gold] + list(corpus)[:args.limit]
         key_pairs = [(r["key_a"], r["key_b"]) for r in duplicates_gold + band_gold]
-        ids, found = build_workspace(corpus, keys, Path(tmp) / "connect.db", args, key_pairs)
+        ids, found = build_workspace(corpus, keys, args.keep or Path(tmp) / "connect.db", args, key_pairs)
+    if args.keep:
+        keys_file(args.keep).write_text(json.dumps(ids), encoding="utf-8")
     duplicates = score_duplicates(duplicates_gold, ids, found["pairs"], found["measured"])
     band = score_duplicates(band_gold, ids, found["pairs"], found["measured"])
     stories = score_stories(stories_gold, ids, found["members"])
@@ -323,6 +327,32 @@ def run(args) -> dict:
             "duplicates": duplicates, "duplicates band": band, "stories": stories, "throughput": found["throughput"],
             "goals": {name: {"value": value, "goal": GOALS[name], "met": value >= GOALS[name]}
                       for name, value in goals.items()}}
+
+
+def keys_file(db: Path) -> Path:
+    return db.with_name(db.name + ".keys.json")
+
+
+def recluster(db: Path) -> dict:
+    """Stories of a workspace kept with --keep placed again, in ingest order and in batches of the
+    ingest's size, with the code's current settings: about 90 s on the whole corpus instead of a new
+    ingest, so a change to story placement can be measured at that scale."""
+    from tabayyun.connect.stories import StoryClusterer
+    from tabayyun.ingest import DEFAULT_BATCH
+    from tabayyun.store import open_storage
+
+    ids = json.loads(keys_file(db).read_text(encoding="utf-8"))
+    storage = open_storage(db)
+    storage.conn.execute("DELETE FROM story_members")
+    storage.conn.execute("DELETE FROM stories")
+    storage.conn.commit()
+    started = time.process_time()
+    placed = StoryClusterer(storage).cluster_missing(DEFAULT_BATCH)
+    seconds = round(time.process_time() - started, 1)
+    members = dict((doc, story) for story, doc in storage.story_members())
+    storage.close()
+    return {"command": " ".join(sys.argv), "placed": placed, "cpu seconds": seconds,
+            "stories": score_stories(read_tsv(STORY_GOLD), ids, members)}
 
 
 def print_text(result: dict, examples: int) -> None:
@@ -366,7 +396,20 @@ def main() -> int:
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--examples", type=int, default=5, help="error examples shown per kind (text)")
     parser.add_argument("--candidates", type=Path, help="write the sampled candidate pairs here and stop")
+    parser.add_argument("--keep", type=Path, help="build the workspace here (a new SQLite file) and keep it")
+    parser.add_argument("--recluster", type=Path, metavar="DB",
+                        help="a workspace kept with --keep: place its stories again and score them, nothing else")
     args = parser.parse_args()
+    if args.recluster:
+        result = recluster(args.recluster)
+        bc = result["stories"]["bcubed"]
+        print(json.dumps(result, ensure_ascii=False, indent=1) if args.format == "json" else
+              f"stories placed again: {result['placed']} documents, {result['cpu seconds']} s of CPU;"
+              f" BCubed P {bc['precision']:.3f} R {bc['recall']:.3f} F1 {bc['f1']:.3f},"
+              f" split events {result['stories']['split events']}")
+        return 0
+    if args.keep and args.keep.exists():
+        raise SystemExit(f"{args.keep} exists: --keep builds a new workspace")
     if args.candidates:
         with tempfile.TemporaryDirectory() as tmp:
             corpus = load_corpus(args.shared, Path(tmp))
