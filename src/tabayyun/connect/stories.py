@@ -90,12 +90,6 @@ class _Story:
     labelled: int = 0              # members when `central` was last chosen among all of them
     challenged: int = 0            # members that have challenged `central` since
 
-    def gap(self, day: date | None) -> int:
-        """Days between `day` and the story's span (0 inside it or when either is undated)."""
-        if day is None or self.last is None:
-            return 0
-        return max((self.first - day).days, (day - self.last).days, 0)
-
 
 class _Postings:
     """The ids of the stories holding one key, as a growing array (a document's candidates are voted
@@ -142,7 +136,8 @@ class _Spans:
         self.centroid[story.id] = story.centroid is not None
 
     def gaps(self, ids: np.ndarray, day: date | None) -> np.ndarray:
-        """`_Story.gap` of each story in `ids`."""
+        """Days between `day` and the span of each story in `ids` (0 inside it or when either is
+        undated)."""
         if day is None:
             return np.zeros(len(ids), np.int64)
         ordinal = day.toordinal()
@@ -314,21 +309,24 @@ class StoryClusterer:
         parts["shared_entities"] = sorted(doc.entities & set(story.entities))[:5]
         return parts
 
-    def _candidates(self, doc: _Doc) -> set[int]:
-        """The stories sharing the most idf weight of the document's rarest keys. On a large workspace a
-        key shared with hundreds of stories is common; scoring them all made placing cost grow with
-        the workspace."""
+    def _candidates(self, doc: _Doc) -> tuple[dict[int, int], dict[int, int]]:
+        """The stories sharing the most idf weight of the document's rarest keys, inside their time
+        window and outside it ({story id: days outside the story's span}, most weight first). On a large
+        workspace a key shared with hundreds of stories is common; scoring them all made placing cost
+        grow with the workspace."""
         keys = sorted((k for k in doc.terms | {"@" + e for e in doc.entities} if k in self.index),
                       key=lambda k: (-self._idf(k), k))[:CANDIDATE_KEYS]
         if not keys:
-            return set()
+            return {}, {}
         postings = [self.index[key].array() for key in keys]
         weights = np.repeat([self._idf(key) for key in keys], [len(ids) for ids in postings])
         votes = np.bincount(np.concatenate(postings), weights)
         voted = np.flatnonzero(votes)
         voted = voted[np.lexsort((voted, -votes[voted]))]      # most weight first, then lowest id
-        far = self.spans.gaps(voted, doc.day) > self._windows(doc, voted)
-        return set(voted[~far][:MAX_CANDIDATES].tolist() + voted[far][:TOO_FAR_SHOWN].tolist())
+        gaps = self.spans.gaps(voted, doc.day)
+        far = gaps > self._windows(doc, voted)
+        return (dict(zip(voted[~far][:MAX_CANDIDATES].tolist(), gaps[~far][:MAX_CANDIDATES].tolist())),
+                dict(zip(voted[far][:TOO_FAR_SHOWN].tolist(), gaps[far][:TOO_FAR_SHOWN].tolist())))
 
     def _place(self, doc: _Doc) -> tuple[_Story | None, float, dict]:
         """The story `doc` joins (None: it starts one), with its score and reason."""
@@ -336,13 +334,12 @@ class StoryClusterer:
         for other in self.storage.duplicates_of(doc.id):
             if other in self.doc_story:
                 return self.stories[self.doc_story[other]], 1.0, {"duplicate_of": other}
+        near, far = self._candidates(doc)
         best, best_reason, closest = None, {"score": -1.0}, {"started": True}
-        for story_id in sorted(self._candidates(doc)):
+        if far:
+            closest["too_far"] = [{"story": story_id, "days": gap} for story_id, gap in sorted(far.items())]
+        for story_id, gap in sorted(near.items()):
             story = self.stories[story_id]
-            gap = story.gap(doc.day)
-            if gap > self._window(doc, story):
-                closest.setdefault("too_far", []).append({"story": story_id, "days": gap})
-                continue
             reason = {**self.similarity(doc, story), "days": gap}
             if "embedding" in reason and max(reason["terms"], reason["entities"]) < MIN_SHARED_TERMS:
                 closest.setdefault("too_few_shared_words", []).append(
@@ -360,13 +357,8 @@ class StoryClusterer:
             closest["closest"] = {"story": best.id, "score": best_reason["score"]}
         return None, 1.0, closest
 
-    def _window(self, doc: _Doc, story: _Story) -> int:
-        if self.window_days is not None:
-            return self.window_days
-        return WINDOW_DAYS_EMBEDDING if doc.vector is not None and story.centroid is not None else WINDOW_DAYS
-
     def _windows(self, doc: _Doc, story_ids: np.ndarray) -> np.ndarray | int:
-        """`_window` for each of `story_ids`."""
+        """How many days outside each story's span `doc` may be and still join it."""
         if self.window_days is not None:
             return self.window_days
         if doc.vector is None:
