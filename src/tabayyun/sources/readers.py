@@ -113,10 +113,14 @@ def starts_json_array(path: Path) -> bool:
     """A .jsonl file holding one JSON array is read whole, as a .json file."""
     try:
         with path.open("rb") as stream:
-            head = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+            head = stream.read(4096)
     except OSError:
         return True     # unreadable: the whole-file reader reports the error
-    return head.startswith(b"[")
+    return _opens_array(head)
+
+
+def _opens_array(data: bytes) -> bool:
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
 
 
 def _from_jsonl_file(path: Path, max_bytes: int) -> Iterator[RawItem | ItemFailure]:
@@ -170,7 +174,7 @@ def _from_stdin(max_bytes: int) -> Iterator[RawItem | ItemFailure]:
 
 
 def _from_records(source: str, data: bytes, jsonl: bool) -> Iterator[RawItem | ItemFailure]:
-    if not jsonl or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+    if not jsonl or _opens_array(data):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
