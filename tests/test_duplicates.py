@@ -88,14 +88,23 @@ def test_exact_check_thresholds(articles):
     assert (dup.signature(original) == dup.signature(set(original))).all()
     assert abs(dup.estimate(dup.signature(original), dup.signature(copy)) - dup.compare(original, copy)[0]) < 0.2
     assert dup.shingles([]) == set() and len(dup.shingles(["كلمتان فقط"])) == 1
+    # The finder keeps sorted hash arrays; they compare as the sets do.
+    for a, b in ((original, copy), (original, other), (original, set())):
+        assert dup.compare_arrays(dup.hash_array(a), dup.hash_array(b)) == dup.compare(a, b)
 
 
-def test_incremental_ingest_signs_only_new_documents(tmp_path, articles, monkeypatch, workspace_address):
+def _articles_then_a_copy(tmp_path, articles, count: int):
+    """Two folders: `count` articles, then a copy of the second one with a menu and an extra paragraph."""
     first = tmp_path / "first"
-    articles.write(first, 3)
+    articles.write(first, count)
     second = tmp_path / "second"
     second.mkdir()
     (second / "copy.txt").write_text(_copy_with_boilerplate(articles.text(1)), encoding="utf-8")
+    return first, second
+
+
+def test_incremental_ingest_signs_only_new_documents(tmp_path, articles, monkeypatch, workspace_address):
+    first, second = _articles_then_a_copy(tmp_path, articles, 3)
     with Workspace(workspace_address("w")) as ws:
         assert ws.ingest(first, workers=1, embed=False).signed == 3
         before = ws.storage.conn.execute("SELECT doc_id, signature FROM minhash_signatures").fetchall()
@@ -109,6 +118,22 @@ def test_incremental_ingest_signs_only_new_documents(tmp_path, articles, monkeyp
         ids = _ids_by_file(ws)
         (group,) = ws.duplicates()
     assert {d["id"] for d in group["documents"]} == {ids["article_00001.txt"], ids["copy.txt"]}
+
+
+def test_a_new_document_is_shingled_once(tmp_path, articles, monkeypatch, workspace_address):
+    """The worker sends its shingle hashes with the signature: the storing process compares them with
+    the candidates' as they are, without shingling the document again."""
+    first, second = _articles_then_a_copy(tmp_path, articles, 2)
+    with Workspace(workspace_address("w")) as ws:
+        ws.ingest(first, workers=1, embed=False)
+        shingled: list[bool] = []
+        real = dup.shingles
+        monkeypatch.setattr(dup, "shingles", lambda paragraphs: shingled.append(
+            any(EXTRA in p for p in paragraphs)) or real(paragraphs))
+        report = ws.ingest(second, workers=1, embed=False)
+    assert report.duplicate_pairs == 1
+    # The copy once, by the worker (the stored candidates are read back and shingled for the exact check).
+    assert shingled.count(True) == 1
 
 
 @pytest.mark.sqlite_only("rewrites a file into an older schema version (PRAGMA user_version)")

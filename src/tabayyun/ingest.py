@@ -16,7 +16,7 @@ from datetime import date
 
 from tabayyun.connect.duplicates import DuplicateFinder
 from tabayyun.connect.stories import StoryClusterer
-from tabayyun.engine.shards import Batch, is_shard_folder, pack_signature, store_batch, unpack_signatures
+from tabayyun.engine.shards import Batch, Signed, is_shard_folder, pack_signature, store_batch, unpack_signatures
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
 from tabayyun.search.fulltext import document_index
@@ -59,7 +59,7 @@ class _Done:
     source: str
     doc: Document | None = None
     index_texts: list[str] | None = None   # the document's full-text rows (`document_index`)
-    presigned: tuple[int, bytes] | None = None  # its MinHash signature (`pack_signature`)
+    presigned: Signed | None = None  # its MinHash signature and shingle hashes (`pack_signature`)
     embeddings: list[tuple[str, str, str, int, bytes]] = field(default_factory=list)  # its lead vector: cache rows
     leads: list[tuple[str, str, str]] = field(default_factory=list)                   # and link (doc_id, model, key)
     size: int = 0

@@ -42,6 +42,7 @@ BAND_MIN = 0.6            # containment from here to CONTAINMENT_MIN: the distin
 DISTINCTIVE_MIN = 0.85
 DF_CAP = 1000             # index units counted per term at most: past it a word weighs next to nothing
 BAND_MIN_UNITS = 2000     # the index size (titles and paragraphs) from which word frequencies mean something
+SHINGLE_CACHE = 30_000_000   # shingle hashes kept for the exact checks (4 bytes each, about 60,000 articles)
 METHOD = "minhash-lsh+exact"
 METHOD_DISTINCTIVE = "minhash-lsh+exact+distinctive-words"
 _WORD = re.compile(r"\w+")
@@ -62,6 +63,11 @@ def shingles(paragraphs: list[str], size: int = SHINGLE_WORDS) -> set[int]:
     return {zlib.crc32(" ".join(words[i:i + size]).encode("utf-8")) for i in range(len(words) - size + 1)}
 
 
+def hash_array(hashes: set[int]) -> np.ndarray:
+    """Shingle hashes as a sorted uint32 array: a tenth of a set's memory, and intersected in C."""
+    return np.sort(np.fromiter(hashes, dtype=np.uint32, count=len(hashes)))
+
+
 def signature(hashes: set[int]) -> np.ndarray:
     """The MinHash signature (NUM_PERM uint32) of a set of shingle hashes; all ones when it is empty."""
     if not hashes:
@@ -77,12 +83,22 @@ def estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     return float(np.count_nonzero(sig_a == sig_b)) / NUM_PERM
 
 
+def _ratios(common: int, size_a: int, size_b: int) -> tuple[float, float]:
+    return common / (size_a + size_b - common), common / min(size_a, size_b)
+
+
 def compare(a: set[int], b: set[int]) -> tuple[float, float]:
     """Exact (Jaccard, containment) of two shingle sets."""
     if not a or not b:
         return 0.0, 0.0
-    common = len(a & b)
-    return common / (len(a) + len(b) - common), common / min(len(a), len(b))
+    return _ratios(len(a & b), len(a), len(b))
+
+
+def compare_arrays(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """`compare` of two `hash_array`s."""
+    if not a.size or not b.size:
+        return 0.0, 0.0
+    return _ratios(np.intersect1d(a, b, assume_unique=True).size, a.size, b.size)
 
 
 def is_duplicate(jaccard: float, containment: float, smaller: int) -> bool:
@@ -132,7 +148,8 @@ class DuplicateFinder:
         self.pairs_found = 0
         self._buckets: list[dict[bytes, list[str]]] | None = None
         self._sigs: dict[str, tuple[int, np.ndarray]] = {}
-        self._shingles: dict[str, set[int]] = {}
+        self._shingles: dict[str, np.ndarray] = {}   # `hash_array`s, up to SHINGLE_CACHE hashes in all
+        self._cached = 0
         self._frequency: dict[str, int] = {}    # index document frequencies looked up so far
 
     def _load(self) -> None:
@@ -157,49 +174,58 @@ class DuplicateFinder:
             found.update(bucket.get(raw[band * step:(band + 1) * step], ()))
         return found
 
-    def _shingles_of(self, doc_ids: list[str]) -> dict[str, set[int]]:
-        missing = [d for d in doc_ids if d not in self._shingles]
+    def _keep(self, doc_id: str, hashes: np.ndarray) -> None:
+        if self._cached + hashes.size > SHINGLE_CACHE:   # a long ingest: keep memory flat
+            self._shingles.clear()
+            self._cached = 0
+        self._shingles[doc_id] = hashes
+        self._cached += hashes.size
+
+    def _shingles_of(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
+        found = {d: self._shingles[d] for d in doc_ids if d in self._shingles}
+        missing = [d for d in doc_ids if d not in found]
         if missing:
             for doc_id, paragraphs in self.storage.paragraph_lists(missing).items():
-                self._shingles[doc_id] = shingles(paragraphs)
-        return {d: self._shingles[d] for d in doc_ids}
+                found[doc_id] = hash_array(shingles(paragraphs))
+                self._keep(doc_id, found[doc_id])
+        return found
 
     def add(self, docs: list[tuple[str, list[str] | None]],
-            presigned: dict[str, tuple[int, np.ndarray]] | None = None) -> list[Pair]:
+            presigned: dict[str, tuple[int, np.ndarray, np.ndarray | None]] | None = None) -> list[Pair]:
         """Sign (doc_id, paragraphs) documents, compare each with every stored or earlier one, and store
         the signatures and the pairs in one transaction; returns the new pairs. `presigned`: doc_id ->
-        (shingle count, signature) computed by a worker; a document given without paragraphs (the Dask
-        engine's) has them read back only when a candidate needs the exact check."""
+        (shingle count, signature, `hash_array` or None) computed by a worker; a document given without
+        paragraphs or hashes has them read back only when a candidate needs the exact check."""
         self._load()
         rows, pairs = [], []
         for doc_id, paragraphs in docs:
             if doc_id in self._sigs:
                 continue
-            if paragraphs is not None:
+            count, sig, hashes = presigned.get(doc_id, (0, None, None)) if presigned else (0, None, None)
+            if hashes is None and paragraphs is not None:
+                found = shingles(paragraphs)
+                hashes = hash_array(found)
+                if sig is None:
+                    count, sig = len(found), signature(found)
+            if hashes is not None:
                 # Kept for the exact checks: the copies that come later are compared without a read back.
-                hashes = self._shingles[doc_id] = shingles(paragraphs)
-            if presigned and doc_id in presigned:
-                count, sig = presigned[doc_id]
-            else:
-                count, sig = len(hashes), signature(hashes)
+                self._keep(doc_id, hashes)
             rows.append((doc_id, SCHEME, count, sig.astype("<u4").tobytes() if count else b""))
             self.signed += 1
             if not count:
                 continue
             close = [other for other in self._candidates(sig)
                      if _plausible(estimate(sig, self._sigs[other][1]), count, self._sigs[other][0])]
-            hashes = self._shingles_of([doc_id])[doc_id] if close else set()
-            for other, other_hashes in self._shingles_of(sorted(close)).items():
-                jaccard, containment = compare(hashes, other_hashes)
-                method = self._judge(doc_id, len(hashes), other, len(other_hashes), jaccard, containment)
+            hashes = self._shingles_of([doc_id])[doc_id] if close else None
+            for other, other_hashes in sorted(self._shingles_of(close).items()):
+                jaccard, containment = compare_arrays(hashes, other_hashes)
+                method = self._judge(doc_id, hashes.size, other, other_hashes.size, jaccard, containment)
                 if method:
                     a, b = sorted((doc_id, other))
                     pairs.append(Pair(a, b, round(jaccard, 4), round(containment, 4), method))
             self._insert(doc_id, count, sig)
         self.storage.add_signatures(rows, [(p.a, p.b, p.jaccard, p.containment, p.method) for p in pairs])
         self.pairs_found += len(pairs)
-        if len(self._shingles) > 20000:     # a long ingest: keep memory flat, reload from paragraphs if needed
-            self._shingles.clear()
         return pairs
 
     def _judge(self, doc_id: str, size: int, other: str, other_size: int, jaccard: float,
@@ -222,7 +248,9 @@ class DuplicateFinder:
         """Look up the index frequencies of `terms` not seen yet; returns the index's size in units."""
         if len(self._frequency) > 500_000:      # a long ingest: keep memory flat
             self._frequency.clear()
-        frequencies, units = self.storage.term_frequencies(sorted(terms - self._frequency.keys()), DF_CAP)
+        # Not `terms - self._frequency.keys()`: a set minus a dict view walks the whole dict.
+        frequencies, units = self.storage.term_frequencies(
+            sorted(term for term in terms if term not in self._frequency), DF_CAP)
         self._frequency.update(frequencies)
         return units
 

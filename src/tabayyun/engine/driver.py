@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from tabayyun.engine.partitions import FILES_PER_PARTITION, LINES_PER_PARTITION, Partition, plan_partitions
-from tabayyun.engine.shards import Batch, mark_folder, read_shard, store_batch, unpack_signatures
+from tabayyun.engine.shards import Batch, Signed, mark_folder, read_shard, store_batch, unpack_signatures
 from tabayyun.engine.tasks import Outcome, TaskConfig, TaskResult, outcome_of, run_partition
 from tabayyun.ingest import DEFAULT_BATCH, Connector, IngestReport, _WorkerConfig
 from tabayyun.pipeline import MAX_BYTES
@@ -40,7 +40,7 @@ class InOrderLoader:
         self.next_index = 0
         self.new: list[str] = []
         self.seen: list[str] = []
-        self.presigned: dict[str, tuple[int, bytes]] = {}
+        self.presigned: dict[str, Signed] = {}
 
     def store(self, batch: Batch) -> Outcome:
         return outcome_of(batch, store_batch(self.storage, batch))

@@ -24,6 +24,7 @@ from tabayyun.model import Document
 MARKER = "_tabayyun_shards.json"
 SUFFIX = ".parquet"
 FORMAT = {"format": "tabayyun-shards", "version": 1}
+Signed = tuple[int, bytes, "bytes | None"]   # `pack_signature`: shingle count, signature, sorted hashes
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Batch:
     docs: list[tuple[Document, int]] = field(default_factory=list)       # (document, raw byte size)
     seen: list[tuple[str, str]] = field(default_factory=list)            # (doc_id, source)
     failures: list[tuple[str, str]] = field(default_factory=list)        # (source, message)
-    presigned: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # doc_id -> (shingles, signature)
+    presigned: dict[str, Signed] = field(default_factory=dict)  # doc_id -> `pack_signature`
     embeddings: list[tuple[str, str, str, int, bytes]] = field(default_factory=list)  # cache rows
     leads: list[tuple[str, str, str]] = field(default_factory=list)      # (doc_id, model, key)
     index_texts: dict[str, list[str]] = field(default_factory=dict)      # doc_id -> its full-text rows
@@ -97,14 +98,15 @@ def write_shard(folder: str, stem: str, batch: Batch) -> str:
     leads = {doc_id: (model, key) for doc_id, model, key in batch.leads}
     rows: list[dict] = []
     for doc, size in batch.docs:
-        count, signature = batch.presigned.get(doc.id, (None, None))
+        count, signature, hashes = batch.presigned.get(doc.id, (None, None, None))
         model, key = leads.get(doc.id, (None, None))
         index_texts = batch.index_texts.get(doc.id)
         cached = vectors.pop(key, None) if key else None
         rows.append({"kind": "document", "doc_id": doc.id, "source": doc.path, "size": size,
                      "analysis": json.dumps(doc.to_dict(include_text=True), ensure_ascii=False),
                      "index_texts": "\n".join(index_texts) if index_texts is not None else None,
-                     "shingles": count, "signature": signature, "lead_model": model, "lead_key": key,
+                     "shingles": count, "signature": signature, "shingle_hashes": hashes,
+                     "lead_model": model, "lead_key": key,
                      "lead_dim": cached[2] if cached else None, "lead_vector": cached[3] if cached else None})
     rows += [{"kind": "seen", "doc_id": doc_id, "source": source} for doc_id, source in batch.seen]
     rows += [{"kind": "failure", "source": source, "message": message} for source, message in batch.failures]
@@ -125,7 +127,8 @@ def _schema():
 
     return pa.schema([("kind", pa.string()), ("doc_id", pa.string()), ("source", pa.string()),
                       ("size", pa.int64()), ("analysis", pa.string()), ("index_texts", pa.string()),
-                      ("shingles", pa.int32()), ("signature", pa.binary()), ("lead_model", pa.string()),
+                      ("shingles", pa.int32()), ("signature", pa.binary()), ("shingle_hashes", pa.binary()),
+                      ("lead_model", pa.string()),
                       ("lead_key", pa.string()), ("lead_dim", pa.int32()), ("lead_vector", pa.binary()),
                       ("message", pa.string())])
 
@@ -146,7 +149,7 @@ def read_shard(path: str) -> Batch:
             if row.get("index_texts") is not None:
                 batch.index_texts[doc.id] = row["index_texts"].split("\n")
             if row["shingles"] is not None:
-                batch.presigned[doc.id] = (row["shingles"], row["signature"])
+                batch.presigned[doc.id] = (row["shingles"], row["signature"], row["shingle_hashes"])
             if row["lead_key"]:
                 batch.leads.append((doc.id, row["lead_model"], row["lead_key"]))
             if row["lead_vector"] is not None:
@@ -170,20 +173,26 @@ def store_batch(storage, batch: Batch) -> list[bool]:
     return stored
 
 
-def pack_signature(paragraphs: list[str]) -> tuple[int, bytes]:
-    """A document's MinHash signature as a worker sends it: (shingle count, little-endian uint32s)."""
-    from tabayyun.connect.duplicates import shingles, signature
+def pack_signature(paragraphs: list[str]) -> Signed:
+    """A document's MinHash signature as a worker sends it: (shingle count, the signature's and the
+    sorted shingle hashes' little-endian uint32s). The hashes spare the storing process shingling the
+    document again for its exact checks."""
+    from tabayyun.connect.duplicates import hash_array, shingles, signature
 
     hashes = shingles(paragraphs)
-    return len(hashes), signature(hashes).astype("<u4").tobytes() if hashes else b""
+    if not hashes:
+        return 0, b"", b""
+    return len(hashes), signature(hashes).astype("<u4").tobytes(), hash_array(hashes).astype("<u4").tobytes()
 
 
-def unpack_signatures(presigned: dict[str, tuple[int, bytes]]) -> dict[str, tuple[int, np.ndarray]]:
-    """Signatures as `DuplicateFinder.add` takes them."""
+def unpack_signatures(presigned: dict[str, Signed]) -> dict[str, tuple[int, np.ndarray, np.ndarray | None]]:
+    """Signatures as `DuplicateFinder.add` takes them (the hashes None from a shard written before
+    they were sent)."""
     from tabayyun.connect.duplicates import signature
 
-    return {doc_id: (count, np.frombuffer(blob, dtype="<u4") if count else signature(set()))
-            for doc_id, (count, blob) in presigned.items()}
+    return {doc_id: (count, np.frombuffer(blob, dtype="<u4") if count else signature(set()),
+                     np.frombuffer(hashes, dtype="<u4") if hashes is not None else None)
+            for doc_id, (count, blob, hashes) in presigned.items()}
 
 
 def load_shard_folder(storage, folder: str, connect, batch_size: int,

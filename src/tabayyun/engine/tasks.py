@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tabayyun.engine.partitions import Partition, items_of
-from tabayyun.engine.shards import Batch, store_batch, write_shard
+from tabayyun.engine.shards import Batch, Signed, store_batch, write_shard
 from tabayyun.ingest import _WorkerConfig, process_item, readonly_view
 from tabayyun.sources.readers import ItemFailure
 from tabayyun.store import open_storage
@@ -35,7 +35,7 @@ class Outcome:
     new: list[str] = field(default_factory=list)          # ids of the new documents, in input order
     seen: list[str] = field(default_factory=list)         # ids of content already stored, read again
     failures: list[tuple[str, str]] = field(default_factory=list)
-    presigned: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    presigned: dict[str, Signed] = field(default_factory=dict)
     embedded: int = 0                                     # leads embedded by the worker
 
 
