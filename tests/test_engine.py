@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -172,6 +173,19 @@ def test_kept_shards_load_with_the_plain_ingest(cluster, plain, sample_dir, tmp_
     storage.close()
     assert loaded.stored == len(plain("sample")["documents"]) and loaded.partitions == report.partitions
     assert snapshot(other) == plain("sample")
+    # Shards written before workers sent their shingle hashes load alike: those are shingled again.
+    import pyarrow.parquet as pq
+
+    older = tmp_path / "older"
+    shutil.copytree(shards, older)
+    for path in shard_paths(str(older)):
+        table = pq.read_table(path)
+        assert table.column("shingle_hashes").null_count < table.num_rows
+        pq.write_table(table.drop(["shingle_hashes"]), path)
+    storage = open_storage(str(tmp_path / "third.db"))
+    ingest(storage, [str(older)], workers=1, embed=False)
+    storage.close()
+    assert snapshot(str(tmp_path / "third.db")) == plain("sample")
 
 
 def test_partitions_read_the_items_the_plain_readers_read(tmp_path, articles):

@@ -4,8 +4,9 @@ to load, either by the driver as each partition finishes or by a later `tabayyun
 A shard folder holds MARKER and one Parquet file per partition, written under a hidden temporary
 name and renamed when complete, so a reader never sees half a shard. Each row is one item:
 `document` (its analysis as JSON with the raw text, its full-text index rows, byte size, MinHash
-signature and, when embeddings were on, its lead vector), `seen` (content already stored, read again
-from `source`) or `failure`.
+signature and sorted shingle hashes and, when embeddings were on, its lead vector), `seen` (content
+already stored, read again from `source`) or `failure`. Shards written before `shingle_hashes`
+existed still load: their documents are shingled again where the exact check needs them.
 """
 
 from __future__ import annotations
