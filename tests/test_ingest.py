@@ -169,6 +169,28 @@ def test_ingest_function_commits_in_batches_and_calls_back(tmp_path, articles, w
     assert len(paths) == 10
 
 
+def test_what_batches_leave_is_frozen_for_the_collector_until_the_ingest_ends(tmp_path, articles, workspace_address):
+    """Between batches the long-lived state (stories, the finder's hashes) is out of the garbage
+    collector's full passes; the ingest gives it back when it ends, also when it fails."""
+    import gc
+
+    articles.write(tmp_path / "in", 4)
+    frozen: list[int] = []
+    storage = open_storage(workspace_address("w"))
+    report = ingest(storage, [str(tmp_path / "in")], workers=1, batch_size=2,
+                    on_progress=lambda report: frozen.append(gc.get_freeze_count()))
+    assert report.stored == 4 and len(frozen) == 3
+    assert all(count > 0 for count in frozen) and gc.get_freeze_count() == 0
+
+    def fail(report):
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        ingest(storage, [str(tmp_path / "in")], workers=1, batch_size=2, on_progress=fail)
+    storage.close()
+    assert gc.get_freeze_count() == 0
+
+
 @pytest.mark.sqlite_only("an in-memory SQLite database")
 def test_ingest_into_memory_storage(articles, tmp_path):
     articles.write(tmp_path / "in", 3)

@@ -7,6 +7,7 @@ line on stderr and the batch goes on.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -129,6 +130,16 @@ class Connector:
         self.embed_leads(embed_docs, duplicate_ids)
         if new:
             self.report.clustered += len(self.clusterer.add([doc_id for doc_id, _ in new]))
+        # What the steps keep between batches (story counters, the finder's hashes: millions of
+        # objects) is long-lived: frozen, Python's full collections stop walking it again and again
+        # (they took 6% of a 40k-article load). `__exit__` gives it back to the collector.
+        gc.freeze()
+
+    def __enter__(self) -> Connector:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        gc.unfreeze()
 
 
 def readonly_view(address: str | None) -> SQLiteStorage | None:
@@ -268,42 +279,42 @@ def ingest(
                            embed=embed and (workers <= 1 or not engine_loaded()))
     report = IngestReport()
     batch = Batch()
-    connect = Connector(storage, report, embed)
-    shard_folders = [path for path in paths if is_shard_folder(path)]
-    if shard_folders:
-        # Parquet shards written by `--engine dask --shards DIR`: loaded, not read as pages.
-        from tabayyun.engine.shards import load_shard_folder
+    with Connector(storage, report, embed) as connect:
+        shard_folders = [path for path in paths if is_shard_folder(path)]
+        if shard_folders:
+            # Parquet shards written by `--engine dask --shards DIR`: loaded, not read as pages.
+            from tabayyun.engine.shards import load_shard_folder
 
-        for folder in shard_folders:
-            load_shard_folder(storage, folder, connect, batch_size, on_failure, on_progress)
-        paths = [path for path in paths if path not in shard_folders]
+            for folder in shard_folders:
+                load_shard_folder(storage, folder, connect, batch_size, on_failure, on_progress)
+            paths = [path for path in paths if path not in shard_folders]
 
-    def flush() -> None:
-        nonlocal batch
-        stored = store_batch(storage, batch)
-        report.count_stored(stored)
-        new_docs = [doc for (doc, _), is_new in zip(batch.docs, stored) if is_new]
-        with_vector = {doc_id for doc_id, _, _ in batch.leads}
-        report.embedded += sum(doc.id in with_vector for doc in new_docs)
-        connect([(doc.id, doc.paragraphs) for doc in new_docs], [doc for doc in new_docs if doc.id not in with_vector],
-                [doc.id for (doc, _), is_new in zip(batch.docs, stored) if not is_new]
-                + [doc_id for doc_id, _ in batch.seen],
-                unpack_signatures({doc.id: batch.presigned[doc.id] for doc in new_docs}))
-        batch = Batch()
-        if on_progress:
-            on_progress(report)
+        def flush() -> None:
+            nonlocal batch
+            stored = store_batch(storage, batch)
+            report.count_stored(stored)
+            new_docs = [doc for (doc, _), is_new in zip(batch.docs, stored) if is_new]
+            with_vector = {doc_id for doc_id, _, _ in batch.leads}
+            report.embedded += sum(doc.id in with_vector for doc in new_docs)
+            connect([(doc.id, doc.paragraphs) for doc in new_docs], [doc for doc in new_docs if doc.id not in with_vector],
+                    [doc.id for (doc, _), is_new in zip(batch.docs, stored) if not is_new]
+                    + [doc_id for doc_id, _ in batch.seen],
+                    unpack_signatures({doc.id: batch.presigned[doc.id] for doc in new_docs}))
+            batch = Batch()
+            if on_progress:
+                on_progress(report)
 
-    for done in _results(iter_items(paths, max_bytes), config, workers):
-        if done.error is not None:
-            failure = ItemFailure(done.source, done.error)
-            report.failed += 1
-            report.failures.append(failure)
-            if on_failure:
-                on_failure(failure)
-        elif done.duplicate_id is not None:
-            report.duplicates += 1
-        batch.add(done)
-        if len(batch.docs) >= batch_size:
-            flush()
-    flush()
+        for done in _results(iter_items(paths, max_bytes), config, workers):
+            if done.error is not None:
+                failure = ItemFailure(done.source, done.error)
+                report.failed += 1
+                report.failures.append(failure)
+                if on_failure:
+                    on_failure(failure)
+            elif done.duplicate_id is not None:
+                report.duplicates += 1
+            batch.add(done)
+            if len(batch.docs) >= batch_size:
+                flush()
+        flush()
     return report

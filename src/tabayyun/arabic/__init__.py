@@ -3,9 +3,9 @@ stem for search, sentences."""
 
 from tabayyun.arabic.normalize import fold_digits, normalize_for_match, normalize_with_offsets
 from tabayyun.arabic.sentences import Sentence, split_sentences
-from tabayyun.arabic.tokenize import Token, light_stem, split_clitics, stem_text, stem_variants, tokenize
+from tabayyun.arabic.tokenize import Token, light_stem, split_clitics, stem_text, stem_variants, tokenize, words
 
 __all__ = [
     "Sentence", "Token", "fold_digits", "light_stem", "normalize_for_match", "normalize_with_offsets",
-    "split_clitics", "split_sentences", "stem_text", "stem_variants", "tokenize",
+    "split_clitics", "split_sentences", "stem_text", "stem_variants", "tokenize", "words",
 ]

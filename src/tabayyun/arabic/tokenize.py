@@ -35,6 +35,11 @@ def tokenize(text: str) -> list[Token]:
     return [Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+def words(text: str) -> list[str]:
+    """The words of `tokenize`, without offsets or punctuation (cheaper where only they are wanted)."""
+    return [word for word in _TOKEN.findall(text) if word[0].isalnum()]
+
+
 def split_clitics(word: str) -> tuple[str, str]:
     """(proclitics, base) of a normalized word: والانسحاب -> (وال, انسحاب), للقوات -> (لل, قوات).
 
@@ -92,4 +97,4 @@ def stem_variants(word: str) -> set[str]:
 
 def stem_text(text: str) -> str:
     """Space-joined light stems of every word: what a full-text index of Arabic should hold."""
-    return " ".join(light_stem(t.text) for t in tokenize(text) if t.is_word)
+    return " ".join(light_stem(word) for word in words(text))

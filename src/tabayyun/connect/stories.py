@@ -30,7 +30,7 @@ from datetime import date
 
 import numpy as np
 
-from tabayyun.arabic import light_stem, normalize_for_match, tokenize
+from tabayyun.arabic import light_stem, normalize_for_match, words
 
 WINDOW_DAYS = 14         # follow-ups a week or two on are still the event (an outbreak, then "contained")
 # With a lead vector on both sides: e5 scores one subject's events alike (two bombings, two rounds of
@@ -65,8 +65,7 @@ def terms_of(title: str | None, lead: str | None) -> frozenset[str]:
     from tabayyun.search.fulltext import _is_stop_word
 
     text = f"{title or ''}\n{lead or ''}"
-    return frozenset(stem for t in tokenize(text) if t.is_word and not _is_stop_word(t.text)
-                     and len(stem := light_stem(t.text)) > 1)
+    return frozenset(stem for word in words(text) if not _is_stop_word(word) and len(stem := light_stem(word)) > 1)
 
 
 def _day(value) -> date | None:
@@ -86,14 +85,16 @@ class _Story:
     centroid: np.ndarray | None = None
     members: list[tuple[str, str | None, frozenset]] = field(default_factory=list)
     norms: dict[str, tuple[int, float]] = field(default_factory=dict)  # prefix -> (stamp, squared norm): _story_norm
+    key_ids: dict[str, _Growing] = field(default_factory=dict)  # prefix -> ids of its keys, in `terms`/`entities` order
     central: tuple[str, str | None, frozenset] | None = None   # see StoryClusterer._central
     labelled: int = 0              # members when `central` was last chosen among all of them
     challenged: int = 0            # members that have challenged `central` since
 
 
-class _Postings:
-    """The ids of the stories holding one key, as a growing array (a document's candidates are voted
-    for with one `bincount`, not a Python loop over every story that shares a common word)."""
+class _Growing:
+    """A growing array of ids: the stories holding one key (a document's candidates are voted for
+    with one `bincount`, not a Python loop over every story that shares a common word), or the keys
+    of one story (its norm is one vector operation)."""
 
     def __init__(self) -> None:
         self.ids, self.size = np.zeros(4, np.int64), 0
@@ -145,6 +146,31 @@ class _Spans:
         return np.where(self.dated[ids], gap, 0)
 
 
+class _LogDf(dict):
+    """log(df + 1) of each key, computed when first asked for (and again once dropped, as its df
+    changes). `array` holds the same for every counted key, by its id in `ids`: a story's norm is
+    then one vector operation over the ids of its keys."""
+
+    def __init__(self, df: Counter) -> None:
+        super().__init__()
+        self.df = df
+        self.ids: dict[str, int] = {}
+        self.array = np.zeros(1024)
+
+    def __missing__(self, key: str) -> float:
+        value = self[key] = math.log(self.df.get(key, 0) + 1)
+        return value
+
+    def counted(self, keys) -> None:
+        """After the df of `keys` changed."""
+        for key in keys:
+            self.pop(key, None)
+            key_id = self.ids.setdefault(key, len(self.ids))
+            if key_id == len(self.array):
+                self.array = np.concatenate([self.array, np.zeros(len(self.array))])
+            self.array[key_id] = math.log(self.df[key] + 1)
+
+
 @dataclass
 class _Doc:
     id: str
@@ -173,10 +199,10 @@ class StoryClusterer:
         self.loaded_upto = 0          # the last story_members rowid loaded
         self.doc_story: dict[str, int] = {}
         self.df: Counter = Counter()
-        self._log_df: dict[str, float] = {}     # log(df + 1) of each key, until its df changes
+        self._log_df = _LogDf(self.df)
         self._log_docs = 0.0                    # log(docs + 1)
         self.docs = 0
-        self.index: dict[str, _Postings] = {}    # key -> the stories holding it
+        self.index: dict[str, _Growing] = {}    # key -> the stories holding it
         self.spans = _Spans()
 
     def _vectors(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
@@ -216,16 +242,12 @@ class StoryClusterer:
         self.docs += 1
         self._log_docs = math.log(self.docs + 1)
         self.df.update(keys)
-        for key in keys:
-            self._log_df.pop(key, None)
+        self._log_df.counted(keys)
 
     def _idf(self, key: str) -> float:
         """log((docs + 1) / (df + 1)) + 1. Placing a document compares it with many stories, each
         with many keys: the log of each key's df is kept until that df changes."""
-        log_df = self._log_df.get(key)
-        if log_df is None:
-            log_df = self._log_df[key] = math.log(self.df.get(key, 0) + 1)
-        return self._log_docs - log_df + 1.0
+        return self._log_docs - self._log_df[key] + 1.0
 
     def _join(self, story: _Story, doc: _Doc) -> None:
         self._count(doc)
@@ -233,11 +255,16 @@ class StoryClusterer:
         new_keys = [k for k in doc.terms if k not in story.terms]
         new_keys += ["@" + e for e in doc.entities if e not in story.entities]
         self._grow_norms(story, doc)
-        for key in new_keys:
+        for key in new_keys:    # in the order `update` adds them to the story's counters
             postings = self.index.get(key)
             if postings is None:
-                postings = self.index[key] = _Postings()
+                postings = self.index[key] = _Growing()
             postings.add(story.id)
+            prefix = key[:1] if key[:1] == "@" else ""
+            story_keys = story.key_ids.get(prefix)
+            if story_keys is None:
+                story_keys = story.key_ids[prefix] = _Growing()
+            story_keys.add(self._log_df.ids[key])
         story.terms.update(doc.terms)
         story.entities.update(doc.entities)
         story.members.append((doc.id, doc.title, doc.terms))
@@ -248,12 +275,13 @@ class StoryClusterer:
             story.centroid = doc.vector.copy() if story.centroid is None else story.centroid + doc.vector
         self.spans.update(story)
 
-    def _cosine(self, keys: frozenset, counts: Counter, prefix: str = "", story: _Story | None = None,
-                doc: _Doc | None = None) -> float:
+    def _cosine(self, keys: frozenset, story: _Story, prefix: str = "", doc: _Doc | None = None) -> float:
+        """The idf-weighted cosine of `keys` to the story's terms (prefix "") or entities ("@")."""
+        counts = story.entities if prefix else story.terms
         if not keys or not counts:
             return 0.0
         weights, norm = self._weights(keys, prefix, doc)
-        dot = sum(weights[k] * counts[k] for k in keys if k in counts)
+        dot = sum(weights[k] * counts[k] for k in weights.keys() & counts.keys())   # the smaller side walked
         if not dot:
             return 0.0
         return dot / (norm * self._story_norm(counts, prefix, story))
@@ -274,18 +302,23 @@ class StoryClusterer:
         moves an idf by at most 0.043)."""
         return int(16 * self._log_docs / math.log(2))
 
-    def _story_norm(self, counts: Counter, prefix: str, story: _Story | None) -> float:
+    def _story_norm(self, counts: Counter, prefix: str, story: _Story) -> float:
         """The idf-weighted norm of a story's counts. It costs a pass over every term of the story, and
         a wire story gathers thousands: it is computed again only when the stamp changes, and in
         between kept up to date as members join (`_grow_norms`)."""
         stamp = self._norm_stamp()
-        cached = story.norms.get(prefix) if story is not None else None
+        cached = story.norms.get(prefix)
         if cached is not None and cached[0] == stamp:
             return math.sqrt(cached[1])
-        squared = sum((self._idf(prefix + k) * c) ** 2 for k, c in counts.items())
-        if story is not None:
-            story.norms[prefix] = (stamp, squared)
+        squared = self._squared_norm(counts, prefix, story)
+        story.norms[prefix] = (stamp, squared)
         return math.sqrt(squared)
+
+    def _squared_norm(self, counts: Counter, prefix: str, story: _Story) -> float:
+        """Σ (idf · count)² over a story's keys, as one vector operation: a wire story has thousands."""
+        idf = self._log_docs - self._log_df.array[story.key_ids[prefix].array()] + 1.0
+        weighted = idf * np.fromiter(counts.values(), np.float64, len(counts))
+        return float(weighted @ weighted)
 
     def _grow_norms(self, story: _Story, doc: _Doc) -> None:
         """Before `doc`'s keys are counted in `story`: each count c of its keys becomes c + 1, adding
@@ -298,15 +331,15 @@ class StoryClusterer:
 
     def similarity(self, doc: _Doc, story: _Story) -> dict:
         """The parts of the similarity of `doc` to `story` and their weighted mix (`score`)."""
-        parts = {"terms": round(self._cosine(doc.terms, story.terms, story=story, doc=doc), 4),
-                 "entities": round(self._cosine(doc.entities, story.entities, "@", story, doc), 4)}
+        parts = {"terms": round(self._cosine(doc.terms, story, doc=doc), 4),
+                 "entities": round(self._cosine(doc.entities, story, "@", doc), 4)}
         weights = WEIGHTS_NO_EMBEDDING
         if doc.vector is not None and story.centroid is not None:
             cosine = float(doc.vector @ story.centroid / (np.linalg.norm(story.centroid) or 1.0))
             parts["embedding"] = round(min(1.0, max(0.0, (cosine - EMB_FLOOR) / EMB_SPAN)), 4)
             weights = WEIGHTS
         parts["score"] = round(sum(weights[k] * parts[k] for k in weights), 4)
-        parts["shared_entities"] = sorted(doc.entities & set(story.entities))[:5]
+        parts["shared_entities"] = sorted(e for e in doc.entities if e in story.entities)[:5]
         return parts
 
     def _candidates(self, doc: _Doc) -> tuple[dict[int, int], dict[int, int]]:
@@ -404,7 +437,7 @@ class StoryClusterer:
         weighed again only when the story has grown by a quarter since; in between, the new members
         challenge the current choice."""
         def centrality(member):
-            return member[1] is not None, self._cosine(member[2], story.terms, story=story), member[0]
+            return member[1] is not None, self._cosine(member[2], story), member[0]
 
         size = len(story.members)
         if story.central is None or size <= LABEL_ALL_UPTO or size * 4 >= story.labelled * 5:

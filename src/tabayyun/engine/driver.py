@@ -171,11 +171,11 @@ def dask_ingest(
     replaces the partition task (tests)."""
     plan = plan_partitions(paths, max_bytes, files_per_partition, lines_per_partition)
     report = IngestReport(partitions=len(plan.partitions))
-    loader = InOrderLoader(storage, Connector(storage, report, embed), batch_size, on_failure, on_progress)
-    loader.item_failures(plan.failures)
-    if on_progress:
-        on_progress(report)
-    with _shard_folder(shards, storage.path) as folder:
+    with Connector(storage, report, embed) as connect, _shard_folder(shards, storage.path) as folder:
+        loader = InOrderLoader(storage, connect, batch_size, on_failure, on_progress)
+        loader.item_failures(plan.failures)
+        if on_progress:
+            on_progress(report)
         config = TaskConfig(db=storage.path if storage.path != ":memory:" else None, shards=folder,
                             worker=_WorkerConfig(None, reference_date, max_bytes, stages, embed=embed))
         if plan.partitions:
@@ -184,7 +184,7 @@ def dask_ingest(
             else:
                 with dask_client(scheduler, workers) as opened:
                     _run(opened, plan.partitions, config, task, retries, loader)
-    loader.finish()
+        loader.finish()
     return report
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from tabayyun.arabic.normalize import normalize_for_match
-from tabayyun.arabic.tokenize import _TOKEN, light_stem, split_clitics, stem_variants, tokenize
+from tabayyun.arabic.tokenize import _TOKEN, light_stem, split_clitics, stem_variants, tokenize, words
 
 # Function words that would match nearly every paragraph (normalized: أ/إ -> ا, ى -> ي, ة -> ه).
 STOP_WORDS = frozenset("""
@@ -68,7 +68,7 @@ def index_text(text: str | None) -> str:
     a stop word, space-joined."""
     if not text:
         return ""
-    return " ".join(" ".join(word_terms(t.text)) for t in tokenize(text) if t.is_word and not _is_stop_word(t.text))
+    return " ".join(" ".join(word_terms(word)) for word in words(text) if not _is_stop_word(word))
 
 
 def document_index(title: str | None, paragraphs: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from tabayyun.arabic import light_stem, normalize_for_match, split_clitics, tokenize
+from tabayyun.arabic import light_stem, normalize_for_match, split_clitics, tokenize, words
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 TAGS = ("O",) + tuple(f"{p}-{t}" for t in TYPES for p in ("B", "I"))
@@ -121,10 +121,10 @@ def lex(token: str) -> Lex:
             proc, base, stem = "", norm, norm
         keys = token_keys(soft)
     shape = _shape(norm)
-    words = gazetteers().words
+    gazetteer_words = gazetteers().words
     gw: list[str] = []
     for key in keys:
-        for typ in words.get(key, ()):
+        for typ in gazetteer_words.get(key, ()):
             if typ not in gw:
                 gw.append(typ)
     f0 = ["w=" + norm, "b=" + base, "s=" + stem, "p=" + proc, "sh=" + shape,
@@ -235,10 +235,10 @@ def _descriptive_heads() -> frozenset[str]:
 
 
 def _is_descriptive(phrase: str) -> bool:
-    words = [soft_normalize(t.text) for t in tokenize(phrase) if t.is_word]
+    keys = [soft_normalize(word) for word in words(phrase)]
     heads = _descriptive_heads()
-    last = words[-1] if words else ""
-    return (len(words) >= 2 and token_keys(words[0])[0] in heads and last not in _NAMED_ADJECTIVES
+    last = keys[-1] if keys else ""
+    return (len(keys) >= 2 and token_keys(keys[0])[0] in heads and last not in _NAMED_ADJECTIVES
             and (last.endswith("ي") or last.endswith("يه")))
 
 
