@@ -101,6 +101,10 @@ def test_incremental_ingest_joins_and_years_apart_starts_new_story(workspace, tm
     assert new["first"] == "2021-03-08" and new["size"] == 1
     reason = workspace.story(new["id"])["documents"][0]["reason"]
     assert reason["started"] and any(far["story"] == cholera["id"] for far in reason["too_far"])
+    from tabayyun.cli_stories import _why
+
+    far = reason["too_far"][0]
+    assert f"story {far['story']}: {far['days']} days outside its span" in _why(reason)   # as the web page says
     assert [s["id"] for s in workspace.stories(since="2024-09-01")] == [s["id"] for s in stories[:2]]
 
 

@@ -76,6 +76,7 @@ def _why(reason: dict) -> str:
         closest, wordless = reason.get("closest"), reason.get("too_few_shared_words", [])
         notes = [f"closest story {closest['story']}: {closest['score']:.2f}"] if closest else []
         notes += [f"story {c['story']} alike in meaning ({c['score']:.2f}) but few shared words" for c in wordless[:1]]
+        notes += [f"story {c['story']}: {c['days']} days outside its span" for c in reason.get("too_far", [])[:1]]
         return "started the story" + (f" ({'; '.join(notes)})" if notes else "")
     if reason.get("duplicate_of"):
         return f"near-duplicate of {reason['duplicate_of'][:12]}"

@@ -62,6 +62,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "why_joined": ("انضم بدرجة {score}", "joined with score {score}"),
     "why_parts": ("المعنى {embedding} · الكلمات {terms} · الأسماء {entities}",
                   "meaning {embedding} · words {terms} · names {entities}"),
+    "why_parts_words": ("الكلمات {terms} · الأسماء {entities}", "words {terms} · names {entities}"),
     "timeline": ("الخط الزمني", "Timeline"),
     "no_timeline": ("لا أحداث مؤرخة.", "No dated events."),
     "undated": ("بلا تاريخ", "undated"),
