@@ -343,9 +343,7 @@ def recluster(db: Path) -> dict:
 
     ids = json.loads(keys_file(db).read_text(encoding="utf-8"))
     storage = open_storage(db)
-    storage.conn.execute("DELETE FROM story_members")
-    storage.conn.execute("DELETE FROM stories")
-    storage.conn.commit()
+    storage.clear_stories()
     started = time.process_time()
     placed = StoryClusterer(storage).cluster_missing(DEFAULT_BATCH)
     seconds = round(time.process_time() - started, 1)

@@ -109,9 +109,7 @@ def test_incremental_ingest_joins_and_years_apart_starts_new_story(workspace, tm
 
 
 def test_old_documents_are_clustered_lazily(workspace, manifest):
-    with workspace.storage.conn:
-        workspace.storage.conn.execute("DELETE FROM story_members")
-        workspace.storage.conn.execute("DELETE FROM stories")
+    workspace.storage.clear_stories()
     precision, recall = pairwise({entry["file"]: entry["story"] for entry in manifest}, _partition(workspace))
     assert precision >= 0.9 and recall >= 0.9
 
@@ -133,14 +131,35 @@ def test_cli_stories_and_story_json(workspace, cli):
     assert text.returncode == 0 and "started the story" in text.stdout
     assert cli("story", "999", "--db", path).returncode == 1
 
+    # --recluster places every document again: a membership moved by hand is undone.
+    from tabayyun.store import open_storage
+
+    def members() -> list[set[str]]:
+        storage = open_storage(path)
+        by_story: dict[int, set[str]] = {}
+        for story_id, doc_id in storage.story_members():
+            by_story.setdefault(story_id, set()).add(doc_id)
+        storage.close()
+        return sorted(by_story.values(), key=sorted)
+
+    before = members()
+    storage = open_storage(path)
+    elsewhere = next(row["id"] for row in storage.story_rows() if row["id"] != story["id"])
+    with storage.conn:
+        storage.conn.execute("UPDATE story_members SET story_id = ? WHERE doc_id = ?",
+                             (elsewhere, story["documents"][-1]["id"]))
+    storage.close()
+    assert members() != before and cli("stories", "--db", path).returncode == 0 and members() != before
+    again = cli("stories", "--db", path, "--recluster", "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert members() == before and len(json.loads(again.stdout)) == len(before)
+
 
 def test_content_alone_separates_the_sample(workspace, manifest):
     """Without the time gate the lead stems and entities still keep the three events apart."""
     from tabayyun.connect.stories import StoryClusterer
 
-    with workspace.storage.conn:
-        workspace.storage.conn.execute("DELETE FROM story_members")
-        workspace.storage.conn.execute("DELETE FROM stories")
+    workspace.storage.clear_stories()
     assert StoryClusterer(workspace.storage, window_days=10**6).cluster_missing() == 15
     precision, recall = pairwise({entry["file"]: entry["story"] for entry in manifest}, _partition(workspace))
     assert precision >= 0.9 and recall >= 0.9

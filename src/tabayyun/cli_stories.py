@@ -24,7 +24,9 @@ def _check_format(fmt: str) -> None:
 def stories(db: Optional[str] = DbOption, fmt: str = FormatOption,
             entity: Optional[str] = typer.Option(None, "--entity", help="Only stories whose documents name it."),
             since: Optional[str] = typer.Option(None, "--since", help="Only stories still running on or after "
-                                                                      "this date (YYYY-MM-DD).")) -> None:
+                                                                      "this date (YYYY-MM-DD)."),
+            recluster: bool = typer.Option(False, "--recluster", help="Place every document again first, with "
+                                           "this version's settings (story ids change).")) -> None:
     """Stories (events): articles clustered by lead meaning, shared stems and entities, within a time
     window; each with its label (most central headline), span, main entities and outlets."""
     from tabayyun.connect.stories import list_stories
@@ -37,6 +39,8 @@ def stories(db: Optional[str] = DbOption, fmt: str = FormatOption,
             raise typer.BadParameter("--since must be a date, YYYY-MM-DD") from None
     storage = _open_writable(db)
     try:
+        if recluster:
+            storage.clear_stories()
         storage.cluster_missing()
         found = list_stories(storage, entity=entity, since=since)
     finally:

@@ -142,6 +142,13 @@ class StoryStore:
                 f" WHERE l.model = ? AND l.doc_id IN ({','.join('?' * len(chunk))})", (model, *chunk)).fetchall()
         return found
 
+    def clear_stories(self) -> None:
+        """Forget every story and membership (documents are kept): the next `cluster_missing` places
+        every document again, with the clustering's current settings."""
+        with self.conn:
+            self.conn.execute("DELETE FROM story_members")
+            self.conn.execute("DELETE FROM stories")
+
     def cluster_missing(self) -> int:
         """Put every document that is in no story yet into one; returns how many."""
         if not self.unclustered(1):
