@@ -264,8 +264,8 @@ def test_placing_shortcuts_match_the_plain_computation(workspace, monkeypatch):
 
     clusterer._count = lambda doc: None     # document frequencies frozen: the kept norm is then exact
     story = max(clusterer.stories.values(), key=lambda s: len(s.members))
-    clusterer._story_norm(story.terms, "", story)
-    clusterer._story_norm(story.entities, "@", story)
+    clusterer._story_norm(story, "")
+    clusterer._story_norm(story, "@")
     for doc in docs:
         if clusterer.doc_story[doc.id] != story.id:
             clusterer._join(story, doc)

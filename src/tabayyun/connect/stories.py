@@ -90,6 +90,10 @@ class _Story:
     labelled: int = 0              # members when `central` was last chosen among all of them
     challenged: int = 0            # members that have challenged `central` since
 
+    def counts(self, prefix: str) -> Counter:
+        """The story's term counts (prefix "") or entity counts ("@")."""
+        return self.entities if prefix else self.terms
+
 
 class _Growing:
     """A growing array of ids: the stories holding one key (a document's candidates are voted for
@@ -277,14 +281,14 @@ class StoryClusterer:
 
     def _cosine(self, keys: frozenset, story: _Story, prefix: str = "", doc: _Doc | None = None) -> float:
         """The idf-weighted cosine of `keys` to the story's terms (prefix "") or entities ("@")."""
-        counts = story.entities if prefix else story.terms
+        counts = story.counts(prefix)
         if not keys or not counts:
             return 0.0
         weights, norm = self._weights(keys, prefix, doc)
         dot = sum(weights[k] * counts[k] for k in weights.keys() & counts.keys())   # the smaller side walked
         if not dot:
             return 0.0
-        return dot / (norm * self._story_norm(counts, prefix, story))
+        return dot / (norm * self._story_norm(story, prefix))
 
     def _weights(self, keys: frozenset, prefix: str, doc: _Doc | None) -> tuple[dict[str, float], float]:
         """The squared idf of each key, and their norm. A document is compared with every candidate
@@ -302,7 +306,7 @@ class StoryClusterer:
         moves an idf by at most 0.043)."""
         return int(16 * self._log_docs / math.log(2))
 
-    def _story_norm(self, counts: Counter, prefix: str, story: _Story) -> float:
+    def _story_norm(self, story: _Story, prefix: str) -> float:
         """The idf-weighted norm of a story's counts. It costs a pass over every term of the story, and
         a wire story gathers thousands: it is computed again only when the stamp changes, and in
         between kept up to date as members join (`_grow_norms`)."""
@@ -310,12 +314,13 @@ class StoryClusterer:
         cached = story.norms.get(prefix)
         if cached is not None and cached[0] == stamp:
             return math.sqrt(cached[1])
-        squared = self._squared_norm(counts, prefix, story)
+        squared = self._squared_norm(story, prefix)
         story.norms[prefix] = (stamp, squared)
         return math.sqrt(squared)
 
-    def _squared_norm(self, counts: Counter, prefix: str, story: _Story) -> float:
+    def _squared_norm(self, story: _Story, prefix: str) -> float:
         """Σ (idf · count)² over a story's keys, as one vector operation: a wire story has thousands."""
+        counts = story.counts(prefix)
         idf = self._log_docs - self._log_df.array[story.key_ids[prefix].array()] + 1.0
         weighted = idf * np.fromiter(counts.values(), np.float64, len(counts))
         return float(weighted @ weighted)
@@ -323,9 +328,10 @@ class StoryClusterer:
     def _grow_norms(self, story: _Story, doc: _Doc) -> None:
         """Before `doc`'s keys are counted in `story`: each count c of its keys becomes c + 1, adding
         idf² (2c + 1) to the squared norm."""
-        for prefix, keys, counts in (("", doc.terms, story.terms), ("@", doc.entities, story.entities)):
+        for prefix, keys in (("", doc.terms), ("@", doc.entities)):
             cached = story.norms.get(prefix)
             if cached is not None:
+                counts = story.counts(prefix)
                 added = sum(self._idf(prefix + k) ** 2 * (2 * counts[k] + 1) for k in keys)
                 story.norms[prefix] = (cached[0], cached[1] + added)
 
