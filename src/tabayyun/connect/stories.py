@@ -151,28 +151,25 @@ class _Spans:
 
 
 class _LogDf(dict):
-    """log(df + 1) of each key, computed when first asked for (and again once dropped, as its df
-    changes). `array` holds the same for every counted key, by its id in `ids`: a story's norm is
-    then one vector operation over the ids of its keys."""
+    """log(df + 1) of each counted key (0 for a key never counted: its df is 0), set as its df changes.
+    `array` holds the same by the key's id in `ids`: a story's norm is then one vector operation over
+    the ids of its keys."""
 
-    def __init__(self, df: Counter) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.df = df
         self.ids: dict[str, int] = {}
         self.array = np.zeros(1024)
 
     def __missing__(self, key: str) -> float:
-        value = self[key] = math.log(self.df.get(key, 0) + 1)
-        return value
+        return 0.0
 
-    def counted(self, keys) -> None:
+    def counted(self, df: Counter, keys) -> None:
         """After the df of `keys` changed."""
         for key in keys:
-            self.pop(key, None)
             key_id = self.ids.setdefault(key, len(self.ids))
             if key_id == len(self.array):
                 self.array = np.concatenate([self.array, np.zeros(len(self.array))])
-            self.array[key_id] = math.log(self.df[key] + 1)
+            self.array[key_id] = self[key] = math.log(df[key] + 1)
 
 
 @dataclass
@@ -203,7 +200,7 @@ class StoryClusterer:
         self.loaded_upto = 0          # the last story_members rowid loaded
         self.doc_story: dict[str, int] = {}
         self.df: Counter = Counter()
-        self._log_df = _LogDf(self.df)
+        self._log_df = _LogDf()
         self._log_docs = 0.0                    # log(docs + 1)
         self.docs = 0
         self.index: dict[str, _Growing] = {}    # key -> the stories holding it
@@ -246,11 +243,11 @@ class StoryClusterer:
         self.docs += 1
         self._log_docs = math.log(self.docs + 1)
         self.df.update(keys)
-        self._log_df.counted(keys)
+        self._log_df.counted(self.df, keys)
 
     def _idf(self, key: str) -> float:
         """log((docs + 1) / (df + 1)) + 1. Placing a document compares it with many stories, each
-        with many keys: the log of each key's df is kept until that df changes."""
+        with many keys: the log of each key's df is kept as it changes."""
         return self._log_docs - self._log_df[key] + 1.0
 
     def _join(self, story: _Story, doc: _Doc) -> None:
