@@ -78,6 +78,12 @@ def signature(hashes: set[int]) -> np.ndarray:
     return permuted.min(axis=1).astype(np.uint32)
 
 
+def sign(paragraphs: list[str]) -> tuple[int, np.ndarray, np.ndarray]:
+    """A document's (shingle count, `signature`, `hash_array`): what a worker sends and the finder keeps."""
+    found = shingles(paragraphs)
+    return len(found), signature(found), hash_array(found)
+
+
 def estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Estimated Jaccard similarity of two signatures."""
     return float(np.count_nonzero(sig_a == sig_b)) / NUM_PERM
@@ -203,10 +209,8 @@ class DuplicateFinder:
                 continue
             count, sig, hashes = presigned.get(doc_id, (0, None, None)) if presigned else (0, None, None)
             if hashes is None and paragraphs is not None:
-                found = shingles(paragraphs)
-                hashes = hash_array(found)
-                if sig is None:
-                    count, sig = len(found), signature(found)
+                own = sign(paragraphs)
+                count, sig, hashes = own if sig is None else (count, sig, own[2])
             if hashes is not None:
                 # Kept for the exact checks: the copies that come later are compared without a read back.
                 self._keep(doc_id, hashes)

@@ -178,12 +178,12 @@ def pack_signature(paragraphs: list[str]) -> Signed:
     """A document's MinHash signature as a worker sends it: (shingle count, the signature's and the
     sorted shingle hashes' little-endian uint32s). The hashes spare the storing process shingling the
     document again for its exact checks."""
-    from tabayyun.connect.duplicates import hash_array, shingles, signature
+    from tabayyun.connect.duplicates import sign
 
-    hashes = shingles(paragraphs)
-    if not hashes:
+    count, signature, hashes = sign(paragraphs)
+    if not count:
         return 0, b"", b""
-    return len(hashes), signature(hashes).astype("<u4").tobytes(), hash_array(hashes).astype("<u4").tobytes()
+    return count, signature.astype("<u4").tobytes(), hashes.astype("<u4").tobytes()
 
 
 def unpack_signatures(presigned: dict[str, Signed]) -> dict[str, tuple[int, np.ndarray, np.ndarray | None]]:
