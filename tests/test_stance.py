@@ -236,3 +236,24 @@ def test_substitution_features_do_not_depend_on_the_hash_seed():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
     assert len(runs) == 1 and runs.pop() not in ("", "[]")
+
+
+def test_pair_rows_hold_the_signed_difference_of_claim_and_sentence():
+    """Product and distance are the same whichever side is the claim; the signed difference is not,
+    and it is the claim's vector minus the sentence's (the direction the pair model was trained on)."""
+    import numpy as np
+
+    from tabayyun.stance.pairs import EMBEDDING_DIM, PAIR_FEATURES, pair_row
+
+    claim = claim_view(CLAIM, Idf({}, 1.0))
+    view = view_units(units_of([DISAGREE[1]]))[0]
+    rng = np.random.default_rng(0)
+    u, v = rng.normal(size=(2, EMBEDDING_DIM)).astype(np.float32)
+    row, swapped = pair_row(claim, view, u, v), pair_row(claim, view, v, u)
+    assert row.shape == (len(PAIR_FEATURES),)
+    columns = {kind: np.array([name.startswith(kind) for name in PAIR_FEATURES])
+               for kind in ("product_", "distance_", "difference_")}
+    assert np.allclose(row[columns["difference_"]], u - v)
+    assert np.allclose(row[columns["difference_"]], -swapped[columns["difference_"]])
+    assert np.allclose(row[columns["product_"]], swapped[columns["product_"]])
+    assert np.allclose(row[columns["distance_"]], swapped[columns["distance_"]])

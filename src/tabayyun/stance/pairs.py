@@ -1,10 +1,11 @@
 """The sentence-pair model: does one sentence agree with a claim, contradict it, or speak of other things?
 
 Similarity alone cannot tell a denial from an affirmation (they embed alike), so the model reads the
-element-wise product and difference of the two e5 vectors, where a changed word or a reversed verb
-leaves its trace, next to the lexical sentence features (coverage, negation flip, denial, opposites,
-numbers). It is trained on sentence pairs (the ANS corpus, and the rationale lines of the Baly corpus),
-and feeds the document model the agreement and contradiction of the sentences most about the claim.
+element-wise product, absolute and signed difference of the two e5 vectors, where a changed word or a
+reversed verb leaves its trace, next to the lexical sentence features (coverage, negation flip,
+denial, opposites, numbers). It is trained on sentence pairs (the ANS corpus, and the rationale lines
+of the Baly corpus), and feeds the document model the agreement and contradiction of the sentences
+most about the claim.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ EMBEDDING_DIM = 384
 # Words only one side has, and each (claim word, sentence word) substitution, hashed into buckets:
 # how an edited headline turns one statement into its opposite (ارتفاع -> انخفاض, 3 -> 5).
 SUBSTITUTION_BUCKETS = 8192
+# The signed difference (claim minus sentence) next to the symmetric product and distance: which side
+# holds a meaning, not only that the two differ (cross-validated on ANS train.csv: MODEL_CARD.md).
 PAIR_FEATURES = (*SENTENCE_FEATURES, *(f"product_{i}" for i in range(EMBEDDING_DIM)),
                  *(f"distance_{i}" for i in range(EMBEDDING_DIM)),
+                 *(f"difference_{i}" for i in range(EMBEDDING_DIM)),
                  *(f"substitution_{i}" for i in range(SUBSTITUTION_BUCKETS)))
 PAIR_DOCUMENT_FEATURES = ("pair_agree_top", "pair_disagree_top", "pair_agree_best", "pair_disagree_best",
                           "pair_other_top")
@@ -42,7 +46,8 @@ def substitutions(claim: Claim, view: UnitView) -> np.ndarray:
 def pair_row(claim: Claim, view: UnitView, claim_vector: np.ndarray, vector: np.ndarray) -> np.ndarray:
     lexical = sentence_features(claim, view, float(claim_vector @ vector))
     return np.concatenate([np.asarray(lexical, dtype=np.float32), claim_vector * vector,
-                           np.abs(claim_vector - vector), substitutions(claim, view)]).astype(np.float32)
+                           np.abs(claim_vector - vector), claim_vector - vector,
+                           substitutions(claim, view)]).astype(np.float32)
 
 
 def candidates(rows: np.ndarray, count: int = CANDIDATES) -> np.ndarray:
