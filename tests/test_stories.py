@@ -302,3 +302,25 @@ def test_a_lead_vector_alone_does_not_make_a_document_join(workspace, shared_nam
         from tabayyun.cli_stories import _why
 
         assert "story 1 alike in meaning" in _why(reason)    # what `tabayyun story` prints for it
+
+
+def test_only_whole_copies_take_the_duplicate_shortcut(workspace):
+    """A pair kept for containment alone (a short item inside a roundup) does not pull a document into
+    its partner's story: the document is placed by similarity. A whole copy (Jaccard >= JACCARD_MIN)
+    joins its partner's story."""
+    from tabayyun.connect.duplicates import JACCARD_MIN
+    from tabayyun.connect.stories import StoryClusterer
+
+    clusterer = StoryClusterer(workspace.storage)
+    clusterer._load()
+    story_of = clusterer.doc_story
+    b = next(d for d in sorted(story_of) if not workspace.storage.duplicates_of(d))
+    a = next(d for d in sorted(story_of) if story_of[d] != story_of[b])
+    doc = clusterer._docs([b])[0]
+    pair = (min(a, b), max(a, b))
+    workspace.storage.add_signatures([], [(*pair, JACCARD_MIN - 0.2, 0.95, "test")])
+    story, _, reason = clusterer._place(doc)
+    assert "duplicate_of" not in reason and (story is None or story.id != story_of[a])
+    workspace.storage.add_signatures([], [(*pair, JACCARD_MIN, 0.95, "test")])
+    story, score, reason = clusterer._place(doc)
+    assert reason == {"duplicate_of": a} and story.id == story_of[a] and score == 1.0

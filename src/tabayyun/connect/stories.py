@@ -13,8 +13,10 @@ weighted mix of
 and time gates it: a document dated more than WINDOW_DAYS (WINDOW_DAYS_EMBEDDING when both sides have
 a lead vector) outside a story's span of publication dates cannot join it (different events on one
 topic are different stories), and with lead vectors a document must also share words or names with a
-story (`terms` or `entities` >= MIN_SHARED_TERMS) to join it. A near-duplicate of a clustered document
-(a stored duplicate pair) always joins that document's story.
+story (`terms` or `entities` >= MIN_SHARED_TERMS) to join it. A whole copy of a clustered document (a
+stored duplicate pair of Jaccard >= JACCARD_MIN) always joins that document's story; a pair kept for
+containment alone (a short item inside a roundup, one template cable and another) is placed like any
+document.
 
 Incremental: stories and their term and entity counts are loaded once per `StoryClusterer`; new
 documents are only compared with them. A story's label is its most central headline (the member
@@ -31,6 +33,7 @@ from datetime import date
 import numpy as np
 
 from tabayyun.arabic import light_stem, normalize_for_match, words
+from tabayyun.connect.duplicates import JACCARD_MIN
 
 WINDOW_DAYS = 14         # follow-ups a week or two on are still the event (an outbreak, then "contained")
 # With a lead vector on both sides: e5 scores one subject's events alike (two bombings, two rounds of
@@ -367,7 +370,12 @@ class StoryClusterer:
     def _place(self, doc: _Doc) -> tuple[_Story | None, float, dict]:
         """The story `doc` joins (None: it starts one), with its score and reason."""
         doc.weights.clear()
-        for other in self.storage.duplicates_of(doc.id):
+        # Only whole copies: following pairs kept for containment alone chained roundups and template
+        # cables into one story of 1,276 articles over three weeks, which pulled four copies of one
+        # bombing's condemnation in after a misplaced first. On the whole of SaudiNewsNet re-clustered,
+        # BCubed F1 0.827 -> 0.845 (P 0.842 -> 0.857, R 0.813 -> 0.834). The rule matters, not the exact
+        # bar: a Jaccard of 0.4 gave 0.852 and 0.6 gave 0.853; JACCARD_MIN is the duplicate finder's own.
+        for other in self.storage.duplicates_of(doc.id, min_jaccard=JACCARD_MIN):
             if other in self.doc_story:
                 return self.stories[self.doc_story[other]], 1.0, {"duplicate_of": other}
         near, far = self._candidates(doc)

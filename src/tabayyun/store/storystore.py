@@ -73,12 +73,12 @@ class StoryStore:
                 found[doc_id]["entities"].append(canonical)
         return found
 
-    def duplicates_of(self, doc_id: str) -> list[str]:
-        """The documents stored as near-duplicates of `doc_id`."""
+    def duplicates_of(self, doc_id: str, min_jaccard: float = 0.0) -> list[str]:
+        """The documents stored as near-duplicates of `doc_id`, those of Jaccard >= `min_jaccard`."""
         return [row[0] for row in self.conn.execute(
-            "SELECT doc_b FROM duplicate_pairs WHERE doc_a = ? UNION SELECT doc_a FROM duplicate_pairs WHERE doc_b = ?"
-            " ORDER BY 1",
-            (doc_id, doc_id))]
+            "SELECT doc_b FROM duplicate_pairs WHERE doc_a = ? AND jaccard >= ?"
+            " UNION SELECT doc_a FROM duplicate_pairs WHERE doc_b = ? AND jaccard >= ? ORDER BY 1",
+            (doc_id, min_jaccard, doc_id, min_jaccard))]
 
     def save_stories(self, stories: list[tuple[int, str | None, str | None, str | None, str | None]],
                      members: list[tuple[str, int, float, dict]]) -> None:
