@@ -209,8 +209,10 @@ class DuplicateFinder:
                 continue
             count, sig, hashes = presigned.get(doc_id, (0, None, None)) if presigned else (0, None, None)
             if hashes is None and paragraphs is not None:
-                own = sign(paragraphs)
-                count, sig, hashes = own if sig is None else (count, sig, own[2])
+                if sig is None:
+                    count, sig, hashes = sign(paragraphs)
+                else:      # the worker's signature stands: only the hashes are missing
+                    hashes = hash_array(shingles(paragraphs))
             if hashes is not None:
                 # Kept for the exact checks: the copies that come later are compared without a read back.
                 self._keep(doc_id, hashes)
