@@ -217,6 +217,8 @@ def test_extraction_quality_gate():
     ("https://news.example/tag/%D8%B3%D9%88%D8%B1%D9%8A%D8%A7/", True),
     ("https://news.example/frontpage?page=8", True),
     ("https://blog.example/2012/04/", True),
+    ("https://blog.example/2012_01_01_archive.html", True),
+    ("https://blog.example/2012_01_archive.html", True),
     ("https://map.example/ar/time/22.08.2017", True),
     ("https://forum.example/index.php?action=profile;area=showposts", True),
     ("https://news.example/2017/02/28/some-article-slug", False),
@@ -241,6 +243,23 @@ def test_news_digests_are_recognised_by_headline_or_address(headline, url, diges
     from tabayyun.clean.pagetype import digest_reason
 
     assert (digest_reason(headline, url) is not None) == digest
+
+
+def test_a_page_of_teasers_cut_short_has_no_body_even_on_one_subject():
+    """Every line a snippet cut with "..." and the next one's date: a tag page, however alike its items."""
+    snippets = ["قال قائد ميداني في بلدة الراعي إن الاشتباكات تجددت صباح اليوم مع عناصر التنظيم قرب",
+                "أعلنت فصائل المعارضة في بلدة الراعي سيطرتها على مواقع جديدة قرب الحدود بعد معارك",
+                "أفاد مراسلنا في بلدة الراعي بأن قصفاً مدفعياً استهدف الأحياء الشرقية من البلدة خلال",
+                "نزح عشرات الأسر من بلدة الراعي نحو المخيمات الحدودية بعد تصاعد المعارك في محيط",
+                "أكد مجلس بلدة الراعي المحلي أن فرق الدفاع المدني تعمل على إزالة الألغام من الطرق",
+                "وصلت قافلة مساعدات إنسانية إلى بلدة الراعي تحمل مواد غذائية وطبية للأهالي العائدين"]
+    teasers = [f"{a} . . . نشر بتاريخ : 1{n} / 09 / 2016 {b}" for n, (a, b) in enumerate(zip(snippets, snippets[1:]))]
+    doc = analyze("أخبار بلدة الراعي\n" + "\n".join(teasers), url="https://agency.example/ar/wires/geo/alrai")
+    assert doc.paragraphs == []
+    assert any("teasers cut short" in block.rule for block in doc.removed)
+    whole = analyze("أخبار بلدة الراعي\n" + "\n".join(s + " الأخيرة." for s in snippets),
+                    url="https://agency.example/ar/wires/geo/alrai")
+    assert len(whole.paragraphs) >= 5       # the same prose, not cut short: an article
 
 
 def test_a_listing_page_keeps_no_body_but_keeps_its_text_as_removed():

@@ -32,7 +32,10 @@ from tabayyun.clean.lines import (
 from tabayyun.model import Removed
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
-TEASER_SHARE = 0.4  # share of prose lines cut short by "..." that makes a page a teaser list
+TEASER_SHARE = 0.4  # share of prose lines cut short by "..." that makes a page a teaser list when its prose
+# does not hold together either
+TEASER_LIST_SHARE = 0.7  # and that makes it one whatever its prose: an article does not cut most of its
+# paragraphs short (an agency's tag page of snippets, each "... published on <date>", all on one subject)
 
 
 @dataclass
@@ -248,8 +251,12 @@ def _keep_main_article(seg: Segmentation) -> None:
             breaks.add(n)
         if has_item_boundary(body[n - 1].key) or match_dateline(line.text):
             breaks.add(n)
-    teasers = len(body) >= 5 and sum(has_truncation(line.key) for line in body) >= TEASER_SHARE * len(body)
-    keep, rule = select_article(body, title, breaks, teasers)
+    truncated = sum(has_truncation(line.key) for line in body)
+    teasers = len(body) >= 5 and truncated >= TEASER_SHARE * len(body)
+    if len(body) >= 5 and truncated >= TEASER_LIST_SHARE * len(body):
+        keep, rule = set(), "a list of teasers cut short, no single article"
+    else:
+        keep, rule = select_article(body, title, breaks, teasers)
     for line in body:
         if line.index not in keep:
             seg.labels[line.index], seg.rules[line.index] = "other", rule

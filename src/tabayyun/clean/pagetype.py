@@ -14,6 +14,7 @@ _LISTING_SEGMENTS = {
     "forums", "showthread.php",
 }
 _FULL_DATE = re.compile(r"^(?:\d{1,2}[.-]\d{1,2}[.-]\d{4}|\d{4}[.-]\d{1,2}[.-]\d{1,2})$")
+_BLOG_ARCHIVE = re.compile(r"^(?:19|20)\d\d_\d\d(?:_\d\d)?_archive$")   # Blogger: /2012_01_01_archive.html
 _LISTING_QUERY = re.compile(r"(?:^|[&;])(?:page|paged|start|date|month|year|s|q|search|tag|cat)=|action=profile|showposts", re.I)
 
 
@@ -73,7 +74,7 @@ def listing_reason(url: str | None) -> str | None:
         return f"a {sorted(listing or {segments[-1]})[0]} page"
     if ("page" in segments and segments[-1].isdigit()) or re.fullmatch(r"page-?\d+", segments[-1] if segments else ""):
         return "a paged listing"
-    if segments and (_FULL_DATE.match(segments[-1]) or _date_path_tail(segments)):
+    if segments and (_FULL_DATE.match(segments[-1]) or _date_path_tail(segments) or _BLOG_ARCHIVE.match(segments[-1])):
         return "a date archive"
     if "forum" in " ".join(segments) and "profile" in query + " ".join(segments):
         return "a forum profile"
