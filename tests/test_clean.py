@@ -262,6 +262,19 @@ def test_a_page_of_teasers_cut_short_has_no_body_even_on_one_subject():
     assert len(whole.paragraphs) >= 5       # the same prose, not cut short: an article
 
 
+def test_the_editors_initials_and_agency_credit_end_the_article():
+    """What follows "س . ع / م . ر ( أ ف ب )" is a photo gallery, however much it reads like prose."""
+    article = ["أعلنت وزارة الصحة في مرفأ الريحان ارتفاع عدد حالات الكوليرا المؤكدة إلى ثلاثين حالة منذ مطلع الأسبوع.",
+               "وقال الوزير منير الخطابي إن فرقاً طبية إضافية وصلت إلى المدينة لاحتواء تفشي المرض بين الصيادين.",
+               "وأضاف أن فحوص المياه مستمرة في محطات الضخ القريبة من الميناء، داعياً السكان إلى غلي مياه الشرب."]
+    gallery = ["س . ع / م . ر ( أ ف ب ) بالصور: الكوليرا في مرفأ الريحان طوابير أمام المستشفى الميداني.",
+               "بالصور: الكوليرا في مرفأ الريحان فرق الدفاع المدني تعقم شوارع الحي القديم قرب الميناء منذ الصباح.",
+               "بالصور: الكوليرا في مرفأ الريحان متطوعون يوزعون المياه المعبأة على سكان الأحياء الشرقية للمدينة."]
+    doc = analyze("\n".join(["الكوليرا في مرفأ الريحان", *article, *gallery]))
+    assert doc.paragraphs == article
+    assert any(block.kind == "credit" and "initials" in block.rule for block in doc.removed)
+
+
 def test_a_listing_page_keeps_no_body_but_keeps_its_text_as_removed():
     text = _sample_text("cholera_01_report_almarsad.txt")
     doc = analyze(text, url="https://almarsad.example/tag/health/")

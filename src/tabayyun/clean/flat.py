@@ -12,6 +12,8 @@ The method, in the spirit of jusText but line-based and tuned for Arabic news pa
 
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -32,6 +34,7 @@ from tabayyun.clean.lines import (
 from tabayyun.model import Removed
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+_SIGNATURE = re.compile(r"^\s*(?:[^\W\d_] ?\. ?){1,4}[^\W\d_]?\s*/\s*(?:[^\W\d_] ?\. ?){1,4}[^\W\d_]?\s*\(")
 TEASER_SHARE = 0.4  # share of prose lines cut short by "..." that makes a page a teaser list when its prose
 # does not hold together either
 TEASER_LIST_SHARE = 0.7  # and that makes it one whatever its prose: an article does not cut most of its
@@ -85,6 +88,7 @@ def segment(text: str, title_hint: str | None = None, url: str | None = None) ->
         elif line.pattern:
             seg.labels[line.index], seg.rules[line.index] = line.pattern, line.pattern_rule
     _close_trailing_blocks(lines, seg.labels, seg.rules)
+    _end_at_signature(seg)
     _drop_repeated_paragraphs(lines, seg.labels, seg.rules)
     _drop_trailing_furniture(seg)
     _keep_main_article(seg)
@@ -182,6 +186,21 @@ def _close_trailing_blocks(lines: list[Line], labels: dict[int, str], rules: dic
         labels[line.index] = block
         rules[line.index] = f"inside {block} block"
     _reopen_related_prose(lines, labels, rules)
+
+
+def _end_at_signature(seg: Segmentation) -> None:
+    """The editors' initials and the agencies ("م . أ . م / أ . ح ( أ ف ب )"), which some sites put right
+    after the last paragraph, end the article: what follows is a photo gallery or another item."""
+    ended = started = False
+    for line in seg.lines:
+        if seg.labels.get(line.index) != "body":
+            continue
+        if ended:
+            seg.labels[line.index], seg.rules[line.index] = "other", "after the credit that ends the article"
+        elif started and _SIGNATURE.match(line.text):
+            ended = True
+            seg.labels[line.index], seg.rules[line.index] = "credit", "editors' initials and agency credit"
+        started = True
 
 
 def _reopen_related_prose(lines: list[Line], labels: dict[int, str], rules: dict[int, str]) -> None:
