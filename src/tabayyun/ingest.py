@@ -288,33 +288,38 @@ def ingest(
             for folder in shard_folders:
                 load_shard_folder(storage, folder, connect, batch_size, on_failure, on_progress)
             paths = [path for path in paths if path not in shard_folders]
-
-        def flush() -> None:
-            nonlocal batch
-            stored = store_batch(storage, batch)
-            report.count_stored(stored)
-            new_docs = [doc for (doc, _), is_new in zip(batch.docs, stored) if is_new]
-            with_vector = {doc_id for doc_id, _, _ in batch.leads}
-            report.embedded += sum(doc.id in with_vector for doc in new_docs)
-            connect([(doc.id, doc.paragraphs) for doc in new_docs], [doc for doc in new_docs if doc.id not in with_vector],
-                    [doc.id for (doc, _), is_new in zip(batch.docs, stored) if not is_new]
-                    + [doc_id for doc_id, _ in batch.seen],
-                    unpack_signatures({doc.id: batch.presigned[doc.id] for doc in new_docs}))
-            batch = Batch()
-            if on_progress:
-                on_progress(report)
-
         for done in _results(iter_items(paths, max_bytes), config, workers):
-            if done.error is not None:
-                failure = ItemFailure(done.source, done.error)
-                report.failed += 1
-                report.failures.append(failure)
-                if on_failure:
-                    on_failure(failure)
-            elif done.duplicate_id is not None:
-                report.duplicates += 1
+            _count_result(done, report, on_failure)
             batch.add(done)
             if len(batch.docs) >= batch_size:
-                flush()
-        flush()
+                batch = _flush(storage, batch, report, connect, on_progress)
+        _flush(storage, batch, report, connect, on_progress)
     return report
+
+
+def _count_result(done: _Done, report: IngestReport, on_failure: Callable[[ItemFailure], None] | None) -> None:
+    if done.error is not None:
+        failure = ItemFailure(done.source, done.error)
+        report.failed += 1
+        report.failures.append(failure)
+        if on_failure:
+            on_failure(failure)
+    elif done.duplicate_id is not None:
+        report.duplicates += 1
+
+
+def _flush(storage: SQLiteStorage, batch: Batch, report: IngestReport, connect: Connector,
+           on_progress: Callable[[IngestReport], None] | None) -> Batch:
+    """Store a batch, connect its new documents (duplicates, stories, lead vectors); a fresh batch."""
+    stored = store_batch(storage, batch)
+    report.count_stored(stored)
+    new_docs = [doc for (doc, _), is_new in zip(batch.docs, stored) if is_new]
+    with_vector = {doc_id for doc_id, _, _ in batch.leads}
+    report.embedded += sum(doc.id in with_vector for doc in new_docs)
+    connect([(doc.id, doc.paragraphs) for doc in new_docs], [doc for doc in new_docs if doc.id not in with_vector],
+            [doc.id for (doc, _), is_new in zip(batch.docs, stored) if not is_new]
+            + [doc_id for doc_id, _ in batch.seen],
+            unpack_signatures({doc.id: batch.presigned[doc.id] for doc in new_docs}))
+    if on_progress:
+        on_progress(report)
+    return Batch()
