@@ -68,11 +68,15 @@ def hash_array(hashes: set[int]) -> np.ndarray:
     return np.sort(np.fromiter(hashes, dtype=np.uint32, count=len(hashes)))
 
 
-def signature(hashes: set[int]) -> np.ndarray:
-    """The MinHash signature (NUM_PERM uint32) of a set of shingle hashes; all ones when it is empty."""
-    if not hashes:
+def signature(hashes: set[int] | np.ndarray) -> np.ndarray:
+    """The MinHash signature (NUM_PERM uint32) of shingle hashes (a set, or a `hash_array`); all ones
+    when there are none."""
+    if not len(hashes):
         return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
-    values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
+    if isinstance(hashes, np.ndarray):
+        values = hashes.astype(np.uint64)
+    else:
+        values = np.fromiter(hashes, dtype=np.uint64, count=len(hashes))
     with np.errstate(over="ignore"):
         permuted = (_A[:, None] * values[None, :] + _B[:, None]) >> np.uint64(32)
     return permuted.min(axis=1).astype(np.uint32)
@@ -80,8 +84,8 @@ def signature(hashes: set[int]) -> np.ndarray:
 
 def sign(paragraphs: list[str]) -> tuple[int, np.ndarray, np.ndarray]:
     """A document's (shingle count, `signature`, `hash_array`): what a worker sends and the finder keeps."""
-    found = shingles(paragraphs)
-    return len(found), signature(found), hash_array(found)
+    found = hash_array(shingles(paragraphs))
+    return len(found), signature(found), found
 
 
 def estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
