@@ -13,7 +13,6 @@ The method, in the spirit of jusText but line-based and tuned for Arabic news pa
 from __future__ import annotations
 
 import re
-
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -34,6 +33,7 @@ from tabayyun.clean.lines import (
 from tabayyun.model import Removed
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
+# The editors' initials and the agencies: "م . أ . م / أ . ح ( أ ف ب )" (see _end_at_signature).
 _SIGNATURE = re.compile(r"^\s*(?:[^\W\d_] ?\. ?){1,4}[^\W\d_]?\s*/\s*(?:[^\W\d_] ?\. ?){1,4}[^\W\d_]?\s*\(")
 TEASER_SHARE = 0.4  # share of prose lines cut short by "..." that makes a page a teaser list when its prose
 # does not hold together either
