@@ -12,7 +12,6 @@ The method, in the spirit of jusText but line-based and tuned for Arabic news pa
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -29,12 +28,11 @@ from tabayyun.clean.lines import (
     is_bullet,
     is_forum_page,
     read_line,
+    starts_with_signature,
 )
 from tabayyun.model import Removed
 
 GOOD, NEAR, SHORT, BAD = "good", "near", "short", "bad"
-# The editors' initials and the agencies: "م . أ . م / أ . ح ( أ ف ب )" (see _end_at_signature).
-_SIGNATURE = re.compile(r"^\s*(?:[^\W\d_] ?\. ?){1,4}[^\W\d_]?\s*/\s*(?:[^\W\d_] ?\. ?){1,4}[^\W\d_]?\s*\(")
 TEASER_SHARE = 0.4  # share of prose lines cut short by "..." that makes a page a teaser list when its prose
 # does not hold together either
 TEASER_LIST_SHARE = 0.7  # and that makes it one whatever its prose: an article does not cut most of its
@@ -197,7 +195,7 @@ def _end_at_signature(seg: Segmentation) -> None:
             continue
         if ended:
             seg.labels[line.index], seg.rules[line.index] = "other", "after the credit that ends the article"
-        elif started and _SIGNATURE.match(line.text):
+        elif started and starts_with_signature(line.text):
             ended = True
             seg.labels[line.index], seg.rules[line.index] = "credit", "editors' initials and agency credit"
         started = True
@@ -271,11 +269,11 @@ def _keep_main_article(seg: Segmentation) -> None:
         if has_item_boundary(body[n - 1].key) or match_dateline(line.text):
             breaks.add(n)
     truncated = sum(has_truncation(line.key) for line in body)
-    teasers = len(body) >= 5 and truncated >= TEASER_SHARE * len(body)
-    if len(body) >= 5 and truncated >= TEASER_LIST_SHARE * len(body):
+    many = len(body) >= 5
+    if many and truncated >= TEASER_LIST_SHARE * len(body):
         keep, rule = set(), "a list of teasers cut short, no single article"
     else:
-        keep, rule = select_article(body, title, breaks, teasers)
+        keep, rule = select_article(body, title, breaks, many and truncated >= TEASER_SHARE * len(body))
     for line in body:
         if line.index not in keep:
             seg.labels[line.index], seg.rules[line.index] = "other", rule

@@ -82,6 +82,9 @@ _CREDIT = re.compile(
     r"^(?:المصدر|المصادر|مصدر الخبر|المصدر الاصلي|source|sources|المرجع|نقلا عن|عن موقع)\s*[:：\-]", re.I
 )
 _EDITOR_CREDIT = re.compile(r"^\(?\s*(?:اعداد|تحرير|ترجمه|تغطيه صحفيه)\s.{0,80}(?:تحرير|للنشره)", re.I)
+# The editors' initials and the agencies, "م . أ . م / أ . ح ( أ ف ب )": some sites (DW) put them right after
+# the last paragraph, glued to what follows (a gallery), so this is read in context (`starts_with_signature`).
+_SIGNATURE = re.compile(r"^\s*(?:[^\W\d_] ?\. ?){1,4}[^\W\d_]?\s*/\s*(?:[^\W\d_] ?\. ?){1,4}[^\W\d_]?\s*\(")
 _CAPTION = re.compile(
     r"^\(?(?:صوره|بالصور|فيديو|photo)\)?$|^(?:صوره|الصوره|تصوير|صور|photo|image)\s*[:\-(]|صوره ارشيفيه|\(ارشيف(?:يه)?\)|\(صوره\s*[:\-]"
     r"|/\s*(?:[A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?|afp|ap|getty images|reuters|epa)\s*$",
@@ -199,6 +202,11 @@ def read_line(index: int, raw: str) -> Line | None:
         pattern=pattern,
         pattern_rule=rule,
     )
+
+
+def starts_with_signature(text: str) -> bool:
+    """The line opens with the editors' initials and the agencies ("م . أ . م / أ . ح ( أ ف ب )")."""
+    return bool(_SIGNATURE.match(text))
 
 
 def heading_kind(key: str) -> str | None:
