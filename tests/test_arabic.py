@@ -13,6 +13,7 @@ from tabayyun.arabic import (
     stem_text,
     stem_variants,
     tokenize,
+    words,
 )
 
 
@@ -48,6 +49,15 @@ def test_tokens_keep_offsets_and_inner_punctuation():
     tokens = tokenize(text)
     assert all(text[t.start:t.end] == t.text for t in tokens)
     assert [t.text for t in tokens if t.is_word] == ["وصلت", "طائرات", "CH-47", "و", "AH-64", "إلى", "بغداد"]
+
+
+def test_words_written_with_diacritics_stay_whole():
+    text = "وتسيّر الشركة رحلاتها، ولم يتسنَّ الحصول على تعليق، وتُعد الوجهة مربحة."
+    tokens = [t for t in tokenize(text) if t.is_word]
+    assert [t.text for t in tokens] == ["وتسيّر", "الشركة", "رحلاتها", "ولم", "يتسنَّ", "الحصول", "على", "تعليق",
+                                        "وتُعد", "الوجهة", "مربحة"]
+    assert all(text[t.start:t.end] == t.text for t in tokens)
+    assert words("يتوقّعون") == ["يتوقّعون"]
 
 
 @pytest.mark.parametrize("word, clitics, base", [

@@ -4,6 +4,7 @@ the people of the seed pages."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -162,7 +163,7 @@ def test_evaluate_ner_scores_exact_spans(tmp_path):
 
 
 # The held-out score of the shipped model (see models/ner/MODEL_CARD.md) must not fall below this.
-HELD_OUT_FLOOR = 0.68
+HELD_OUT_FLOOR = 0.70
 # The goal set for the tagger, not reached yet by the feature-based model.
 HELD_OUT_GOAL = 0.80
 
@@ -184,7 +185,7 @@ def test_held_out_anercorp_score(held_out, record_property):
     assert overall["f1"] >= HELD_OUT_FLOOR
 
 
-@pytest.mark.xfail(reason="goal not reached: the feature-based tagger scores about 0.70 exact-span F1", strict=False)
+@pytest.mark.xfail(reason="goal not reached: the feature-based tagger scores about 0.72 exact-span F1 (0.717 with word clusters)", strict=False)
 def test_held_out_anercorp_goal(held_out):
     assert held_out["overall"]["f1"] >= HELD_OUT_GOAL
 
@@ -217,3 +218,70 @@ def test_seed_masthead_names_are_not_entities(seed_entities):
     for name in ("أشرف الحادي", "فاطمة مهران"):
         assert name not in texts
     assert any(e.type == "LOC" and e.canonical == "بغداد" for e in seed_entities[fourth])
+
+
+# --- word clusters ----------------------------------------------------------------------------------
+
+# Two kinds of word in two kinds of context, written for this test: places after "سافر الوفد إلى",
+# people before "إن" after "قال".
+_PLACES = ["بغداد", "عمان", "بيروت", "القاهرة", "دمشق", "الرياض"]
+_PEOPLE = ["سالم", "كريم", "ناصر", "فهد", "عادل", "منصور"]
+
+
+def _cluster_corpus(folder: Path) -> Path:
+    lines = []
+    for round_ in range(6):
+        for k, place in enumerate(_PLACES):
+            person = _PEOPLE[(k + round_) % len(_PEOPLE)]
+            lines.append(f"سافر الوفد إلى {place} صباح اليوم .")
+            lines.append(f"قال {person} إن المحادثات مستمرة .")
+            lines.append(f"وصل الوزير إلى {place} مساء أمس .")
+            lines.append(f"وأكد {person} أن الاتفاق قريب .")
+    folder.mkdir()
+    (folder / "a.txt").write_text("\n".join(lines[: len(lines) // 2]), encoding="utf-8")
+    records = [{"title": "", "content": line} for line in lines[len(lines) // 2:]]
+    (folder / "b.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    (folder / "broken.json").write_text("{not json", encoding="utf-8")
+    return folder
+
+
+def test_word_clusters_group_words_by_their_contexts(tmp_path):
+    from tabayyun.train.clusters import train_clusters
+    from tabayyun.understand.ner_features import word_base
+    from tabayyun.understand.wordclusters import read_clusters
+
+    problems = []
+    out = tmp_path / "clusters.npz"
+    summary = train_clusters([_cluster_corpus(tmp_path / "corpus")], out, vocab=200, contexts=50, min_count=2,
+                             dims=8, granularities=(2, 4), log=problems.append)
+    assert len(problems) == 1 and "broken.json" in problems[0]
+    assert summary["words"] >= len(_PLACES) + len(_PEOPLE)
+    table = read_clusters(out.read_bytes())
+    places = {table.lookup(word_base(w))[0] for w in _PLACES}
+    people = {table.lookup(word_base(w))[0] for w in _PEOPLE}
+    assert len(places) == 1 and len(people) == 1 and places != people
+    assert table.lookup("كلمةغائبة") == ()
+    # keys are stored hashed: no word of the corpus is in the file
+    import zipfile
+    with zipfile.ZipFile(out) as archive:
+        stored = b"".join(archive.read(name) for name in archive.namelist())
+    assert not any(w.encode("utf-8") in stored for w in _PLACES + _PEOPLE)
+
+
+def test_a_model_trained_with_other_clusters_is_refused(tmp_path):
+    from tabayyun.understand.ner import save_model
+
+    path = tmp_path / "model.json.gz"
+    save_model({"bias": {0: 1.0}}, path, {"clusters": "0123456789abcdef"})
+    with pytest.raises(ValueError, match="word clusters"):
+        load_model(path)
+
+
+def test_the_shipped_model_reads_the_shipped_clusters():
+    from tabayyun.understand.ner_features import lex
+    from tabayyun.understand.wordclusters import shipped_clusters
+
+    assert load_model().meta["clusters"] == shipped_clusters().digest
+    # a frequent name has clusters, and the model has weights for them
+    features = [f for f in lex("واشنطن").f0 if f[:1] == "c" and f[1:2].isdigit()]
+    assert len(features) == 3 and all(f in load_model().weights for f in features)

@@ -427,6 +427,25 @@ def train_ner_command(
     sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 
+@train_app.command("clusters")
+def train_clusters_command(
+    data: list[str] = typer.Option(..., help="Unlabeled news text: folders, .txt, .json/.jsonl records, .zip of "
+                                             "them (repeat the option for several)."),
+    out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the table (default: the package)."),
+    vocab: int = typer.Option(40_000, help="How many of the most frequent words to cluster."),
+    seed: int = typer.Option(0, help="Seed of the random projection and of k-means."),
+) -> None:
+    """Learn the word clusters the NER tagger reads (retrain the tagger after: tabayyun train ner)."""
+    from importlib import resources
+
+    from tabayyun.train.clusters import train_clusters
+    from tabayyun.understand.wordclusters import CLUSTERS_RESOURCE
+
+    target = out_path or str(resources.files("tabayyun").joinpath(CLUSTERS_RESOURCE))
+    summary = train_clusters(data, target, vocab=vocab, seed=seed, log=lambda line: err.print(_text(line)))
+    sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+
+
 @eval_app.command("ner")
 def eval_ner_command(
     data: str = typer.Option(..., help="CoNLL file to evaluate on."),

@@ -12,7 +12,11 @@ from functools import lru_cache
 
 from tabayyun.arabic.normalize import normalize_for_match
 
-_TOKEN = re.compile(r"[^\W_]+(?:[-'.][^\W_]+)*|[^\w\s]", re.UNICODE)
+# Arabic diacritics and Quranic marks are not word characters to `re`: without them in the class a
+# word written with a shadda or a damma (يتوقّعون، تُعد) fell apart into fragments.
+_MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
+_WORD_CHARS = rf"(?:[^\W_]+[{_MARKS}]*)+"
+_TOKEN = re.compile(rf"{_WORD_CHARS}(?:[-'.]{_WORD_CHARS})*|[^\w\s]", re.UNICODE)
 # Proclitic clusters, longest first; each with the least base length left after stripping it.
 _ARTICLE_CLUSTERS = ("وبال", "وكال", "فبال", "وال", "فال", "بال", "كال", "ولل", "فلل", "لل", "ال")
 _CONJUNCTIONS = ("و", "ف")

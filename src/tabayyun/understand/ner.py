@@ -3,7 +3,8 @@
 The tagger is a structured averaged perceptron decoded with first-order Viterbi over BIO tags (a
 beam skips tags far below a token's best). Its features: the normalized word, its light stem, the
 clitic-split base and proclitics, 1-4 character prefixes and suffixes of the base, a consonant/vowel
-skeleton, the word shape, the neighbouring words (two each side) and their bases, gazetteer
+skeleton, the word shape, the neighbouring words (two each side) and their bases, the word clusters
+of the word and its neighbours (learnt from unlabeled news: see understand/wordclusters.py), gazetteer
 membership of the base and of multi-word windows (B/I position in an entry), title cues (الرئيس،
 وزير، المتحدث باسم ...) among the three previous words, the previous tag (alone and with the word),
 and document features (what the same word is elsewhere in the article: see add_document_features).
@@ -34,6 +35,7 @@ from tabayyun.understand.mentions import (
 from tabayyun.understand.ner_features import (
     MODEL_RESOURCE, TAGS, Lex, add_document_features, gazetteers, sentence_context,
 )
+from tabayyun.understand.wordclusters import shipped_clusters
 
 # --- the tagger -----------------------------------------------------------------------------------
 
@@ -130,15 +132,9 @@ class NerModel:
             cache.clear()
         self._rows.clear()
 
-    def _sum(self, feats) -> list[float]:
-        get = self.weights.get
-        vec = self._zero
-        add = operator.add
-        for f in feats:
-            w = get(f)
-            if w is not None:
-                vec = tuple(map(add, vec, w))
-        return vec
+    def _sum(self, feats) -> tuple[float, ...]:
+        found = [w for w in map(self.weights.get, feats) if w is not None]
+        return tuple(map(sum, zip(*found))) if found else self._zero
 
     def _vec(self, slot: int, record: Lex):
         cache = self._caches[slot]
@@ -239,6 +235,10 @@ def _read_model(stream) -> NerModel:
     data = json.loads(gzip.decompress(stream).decode("utf-8"))
     if data.get("tags") != list(TAGS):
         raise ValueError("NER model tags do not match this version of tabayyun")
+    trained_with = data.get("meta", {}).get("clusters")
+    if trained_with and trained_with != shipped_clusters().digest:
+        raise ValueError(f"the NER model was trained with word clusters {trained_with}, the package has "
+                         f"{shipped_clusters().digest or 'none'}: retrain it (tabayyun train ner)")
     return NerModel(dense_weights(data["weights"], float(data.get("scale", 1))), data.get("meta", {}))
 
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 
 from tabayyun.arabic import light_stem, normalize_for_match, split_clitics, tokenize, words
+from tabayyun.understand.wordclusters import shipped_clusters
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 TAGS = ("O",) + tuple(f"{p}-{t}" for t in TYPES for p in ("B", "I"))
@@ -101,6 +102,30 @@ def clear_lexical_cache() -> None:
     _LEX.clear()
 
 
+def _word_parts(token: str) -> tuple[str, str, str, str]:
+    """(soft-normalized, normalized, proclitics, base) of a token."""
+    soft = soft_normalize(token) or token
+    norm = soft.replace("ى", "ي")
+    proc, base = split_clitics(norm) if ARABIC_LETTER.match(norm) else ("", norm)
+    return soft, norm, proc, base
+
+
+def word_base(token: str) -> str:
+    """The key the tagger knows a word by (normalized, clitics split off): the key of its word
+    clusters."""
+    return _word_parts(token)[3]
+
+
+@lru_cache(maxsize=4096)
+def _cluster_features(clusters: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The features of a word's clusters at the tagged position, at -1, +1, -2 and +2: every
+    granularity up to one word away, the middle one two words away."""
+    return (tuple(f"c{k}={c}" for k, c in enumerate(clusters)),
+            tuple(f"c{k}-1={c}" for k, c in enumerate(clusters[:3])),
+            tuple(f"c{k}+1={c}" for k, c in enumerate(clusters[:3])),
+            ("c1-2=" + clusters[1],), ("c1+2=" + clusters[1],))
+
+
 def lex(token: str) -> Lex:
     """The cached lexical record of a token (feature strings per offset)."""
     found = _LEX.get(token)
@@ -112,13 +137,8 @@ def lex(token: str) -> Lex:
         norm = base = stem = proc = token
         keys: tuple[str, ...] = ()
     else:
-        soft = soft_normalize(token) or token
-        norm = soft.replace("ى", "ي")
-        if ARABIC_LETTER.match(norm):
-            proc, base = split_clitics(norm)
-            stem = light_stem(token) or base
-        else:
-            proc, base, stem = "", norm, norm
+        soft, norm, proc, base = _word_parts(token)
+        stem = (light_stem(token) or base) if ARABIC_LETTER.match(norm) else norm
         keys = token_keys(soft)
     shape = _shape(norm)
     gazetteer_words = gazetteers().words
@@ -138,7 +158,16 @@ def lex(token: str) -> Lex:
     fm1.extend("gw-1=" + t for t in gw)
     fp1 = ["w+1=" + norm, "b+1=" + base, "sh+1=" + shape, "z2+1=" + base[-2:]]
     fp1.extend("gw+1=" + t for t in gw)
-    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), ("b-2=" + base,), ("b+2=" + base,))
+    fm2, fp2 = ["b-2=" + base], ["b+2=" + base]
+    clusters = shipped_clusters().lookup(base)
+    if len(clusters) >= 3:
+        c0, cm1, cp1, cm2, cp2 = _cluster_features(clusters)
+        f0.extend(c0)
+        fm1.extend(cm1)
+        fp1.extend(cp1)
+        fm2.extend(cm2)
+        fp2.extend(cp2)
+    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2))
     _LEX[token] = record
     return record
 
