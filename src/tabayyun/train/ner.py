@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from tabayyun.understand.ner import (
-    NerModel, bio_spans, load_model, save_model, token_features, transition_features, viterbi,
+    NerModel, bio_spans, lexical_transition_rows, load_model, save_model, token_features, transition_features,
+    viterbi,
 )
 from tabayyun.understand.ner_features import (
     TAG_INDEX, TAGS, TYPES, add_document_features, clear_lexical_cache, gazetteers, sentence_context,
@@ -131,7 +132,6 @@ def _train(sentences: list[list[tuple[str, str]]], epochs: int, seed: int, log=N
 
     rng = random.Random(seed)
     order = list(range(len(prepared)))
-    prev_names = ["t1b=" + t + "|" for t in TAGS]
     zero = [0.0] * n
     for epoch in range(epochs):
         rng.shuffle(order)
@@ -148,15 +148,7 @@ def _train(sentences: list[list[tuple[str, str]]], epochs: int, seed: int, log=N
                         for k in range(n):
                             scores[k] += w[k]
                 emissions.append(scores)
-                base = lexes[i + 2].base
-                rows = None
-                for p in range(n):
-                    w = weights.get(prev_names[p] + base)
-                    if w is not None:
-                        if rows is None:
-                            rows = {}
-                        rows[p] = w
-                extra.append(rows)
+                extra.append(lexical_transition_rows(weights, lexes[i + 2]))
             trans = [weights.get(name, zero) for name in trans_names]
             pred = viterbi(emissions, trans, extra)
             count += len(gold)

@@ -6,7 +6,7 @@ clitic-split base and proclitics, 1-4 character prefixes and suffixes of the bas
 skeleton, the word shape, the neighbouring words (two each side) and their bases, the word clusters
 of the word and its neighbours (learnt from unlabeled news: see understand/wordclusters.py), gazetteer
 membership of the base and of multi-word windows (B/I position in an entry), title cues (الرئيس،
-وزير، المتحدث باسم ...) among the three previous words, the previous tag (alone and with the word),
+وزير، المتحدث باسم ...) among the three previous words, the previous tag (alone, with the word and with its cluster),
 and document features (what the same word is elsewhere in the article: see add_document_features).
 
 Inference is pure Python: the features of a word at a given offset from the tagged position depend
@@ -146,18 +146,12 @@ class NerModel:
             vec = cache[record.norm] = self._sum(feats)
         return vec
 
-    def _transition_rows(self, base: str):
-        rows = self._rows.get(base, 0)
+    def _transition_rows(self, record: Lex):
+        rows = self._rows.get(record.base, 0)
         if rows == 0:
             if len(self._rows) > 200_000:
                 self._rows.clear()
-            get = self.weights.get
-            rows = {}
-            for p, tag in enumerate(TAGS):
-                w = get("t1b=" + tag + "|" + base)
-                if w is not None:
-                    rows[p] = w
-            rows = self._rows[base] = rows or None
+            rows = self._rows[record.base] = lexical_transition_rows(self.weights, record)
         return rows
 
     def tag(self, tokens: list[str]) -> list[str]:
@@ -194,7 +188,7 @@ class NerModel:
                     scores = list(map(add, scores, w))
             scores[0] -= penalty
             emissions.append(scores)
-            extra.append(rows(here.base))
+            extra.append(rows(here))
         return viterbi(emissions, self.trans, extra, self.margin)
 
 
@@ -205,9 +199,28 @@ def token_features(lexes: list[Lex], pos: list[list[str]], i: int) -> list[str]:
             *pos[i]]
 
 
-def transition_features(prev: int, record: Lex) -> tuple[str, str]:
+def lexical_transitions(prev: int, record: Lex) -> tuple[str, ...]:
+    """The features of the tag transition into a token that depend on the token: the previous tag
+    with the token's base, and with its cluster."""
+    tag = TAGS[prev]
+    if record.cluster:
+        return "t1b=" + tag + "|" + record.base, "t1c=" + tag + "|" + record.cluster
+    return ("t1b=" + tag + "|" + record.base,)
+
+
+def transition_features(prev: int, record: Lex) -> tuple[str, ...]:
     """The features of the tag transition into a token, scored at the token's tag."""
-    return "t1=" + TAGS[prev], "t1b=" + TAGS[prev] + "|" + record.base
+    return ("t1=" + TAGS[prev], *lexical_transitions(prev, record))
+
+
+def lexical_transition_rows(weights: dict, record: Lex) -> dict | None:
+    """{previous tag: summed weights of its lexical transition features into `record`}, or None."""
+    rows = {}
+    for p in range(len(TAGS)):
+        found = [w for w in map(weights.get, lexical_transitions(p, record)) if w is not None]
+        if found:
+            rows[p] = found[0] if len(found) == 1 else [sum(x) for x in zip(*found)]
+    return rows or None
 
 
 def save_model(weights: dict[str, dict[int, float]], path: str | Path, meta: dict, scale: int = 1000) -> int:

@@ -42,6 +42,7 @@ class Lex:
     fp1: tuple[str, ...]  # ... as the next word
     fm2: tuple[str, ...]
     fp2: tuple[str, ...]
+    cluster: str = ""  # the word's middle-granularity cluster ("" when it has none)
 
 
 def _shape(norm: str) -> str:
@@ -167,7 +168,8 @@ def lex(token: str) -> Lex:
         fp1.extend(cp1)
         fm2.extend(cm2)
         fp2.extend(cp2)
-    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2))
+    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2),
+                 clusters[1] if len(clusters) >= 3 else "")
     _LEX[token] = record
     return record
 
