@@ -6,8 +6,9 @@ clitic-split base and proclitics, 1-4 character prefixes and suffixes of the bas
 skeleton, the word shape, the neighbouring words (two each side) and their bases, the word clusters
 of the word and its neighbours (learnt from unlabeled news: see understand/wordclusters.py), gazetteer
 membership of the base and of multi-word windows (B/I position in an entry), title cues (الرئيس،
-وزير، المتحدث باسم ...) among the three previous words, the previous tag (alone, with the word and with its cluster),
-and document features (what the same word is elsewhere in the article: see add_document_features).
+وزير، المتحدث باسم ...) among the three previous words, the previous tag (alone, with the word and
+with its cluster), and document features (what the same word is elsewhere in the article: see
+add_document_features).
 
 Inference is pure Python: the features of a word at a given offset from the tagged position depend
 only on that word, so their summed weights are cached per word and offset; tagging a token then adds

@@ -1,8 +1,8 @@
 """The word-cluster table the NER tagger reads (learnt by `tabayyun.train.clusters`).
 
 A table maps a word key (the tagger's `word_base`) to one cluster index per granularity. Keys are
-stored as 64-bit BLAKE2b hashes, sorted, so the file holds no words of the corpus it was learnt
-from; a lookup hashes the key and bisects. `digest` identifies a table: a tagger records the digest
+stored as 64-bit BLAKE2b hashes (sorted, so a table's file and digest depend on its content only):
+the file holds no words of the corpus it was learnt from; a lookup hashes the key. `digest` identifies a table: a tagger records the digest
 of the table it was trained with and refuses to run with another (cluster indices mean nothing
 across tables).
 """
