@@ -28,7 +28,7 @@ def run_fold(data: Path, fold: str, clusters: bool, epochs: int) -> dict:
     """Train on the fold's training part and score its test part (in this process)."""
     from tabayyun.train import ner as training
     from tabayyun.understand import ner_features
-    from tabayyun.understand.ner import NerModel, bio_spans, dense_weights
+    from tabayyun.understand.ner import NerModel, dense_weights
     from tabayyun.understand.wordclusters import EMPTY
 
     if not clusters:
@@ -38,17 +38,9 @@ def run_fold(data: Path, fold: str, clusters: bool, epochs: int) -> dict:
     (a, b), (c, d) = FOLDS[fold]
     train = sentences[int(n * a):int(n * b)]
     test = sentences[int(n * c):int(n * d)]
-    weights = training._train(train, epochs, 13)
-    pruned = {f: {k: w for k, w in row.items() if abs(w) >= training.PRUNE_BELOW} for f, row in weights.items()}
-    model = NerModel(dense_weights({f: row for f, row in pruned.items() if row}),
-                     {"o_penalty": training.O_PENALTY})
+    model = NerModel(dense_weights(training.fit_weights(train, epochs)), {"o_penalty": training.O_PENALTY})
     predicted = model.tag_document([[t for t, _ in s] for s in test], window=training.DOC_WINDOW)
-    gold, found = set(), set()
-    for number, (sentence, tags) in enumerate(zip(test, predicted)):
-        gold.update((number, *span) for span in bio_spans([t for _, t in sentence]))
-        found.update((number, *span) for span in bio_spans(tags))
-    return training._prf(len(gold & found), len(found), len(gold))
-
+    return training.span_scores(test, predicted)["overall"]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -185,7 +185,7 @@ def test_held_out_anercorp_score(held_out, record_property):
     assert overall["f1"] >= HELD_OUT_FLOOR
 
 
-@pytest.mark.xfail(reason="goal not reached: the feature-based tagger scores about 0.72 exact-span F1 (0.725 with word clusters)", strict=False)
+@pytest.mark.xfail(reason="goal not reached: the feature-based tagger with word clusters scores 0.725 exact-span F1", strict=False)
 def test_held_out_anercorp_goal(held_out):
     assert held_out["overall"]["f1"] >= HELD_OUT_GOAL
 

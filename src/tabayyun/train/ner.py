@@ -89,14 +89,12 @@ def train_ner(data_path: str | Path, out_path: str | Path, epochs: int = DEFAULT
     started = time.perf_counter()
     sentences = read_conll(data_path)
     train, held = split_holdout(sentences) if holdout else (sentences, [])
-    weights = _train(train, epochs, seed, log)
-    pruned = {f: {k: w for k, w in row.items() if abs(w) >= prune_below} for f, row in weights.items()}
-    pruned = {f: row for f, row in pruned.items() if row}
+    pruned = fit_weights(train, epochs, seed, prune_below, log)
     meta = {"data": str(Path(data_path).name), "train_sentences": len(train), "held_out_sentences": len(held),
             "epochs": epochs, "seed": seed, "prune_below": prune_below, "o_penalty": o_penalty,
             "doc_window": DOC_WINDOW}
-    if len(shipped_clusters().hashes):
-        meta["clusters"] = shipped_clusters().digest
+    if clusters := shipped_clusters().digest:
+        meta["clusters"] = clusters
     size = save_model(pruned, out_path, meta)
     summary = {"out": str(out_path), "bytes": size, "features": len(pruned), "train_sentences": len(train),
                "train_tokens": sum(len(s) for s in train), "held_out_sentences": len(held), "epochs": epochs,
@@ -105,6 +103,14 @@ def train_ner(data_path: str | Path, out_path: str | Path, epochs: int = DEFAULT
         model = load_model.__wrapped__(out_path)
         summary["held_out"] = evaluate_ner(data_path, model=model, holdout_only=True)
     return summary
+
+
+def fit_weights(sentences: list[list[tuple[str, str]]], epochs: int = DEFAULT_EPOCHS, seed: int = 13,
+                prune_below: float = PRUNE_BELOW, log=None) -> dict[str, dict[int, float]]:
+    """The averaged weights learnt from `sentences`, those under `prune_below` dropped."""
+    pruned = {f: {k: w for k, w in row.items() if abs(w) >= prune_below}
+              for f, row in _train(sentences, epochs, seed, log).items()}
+    return {f: row for f, row in pruned.items() if row}
 
 
 def _train(sentences: list[list[tuple[str, str]]], epochs: int, seed: int, log=None) -> dict[str, dict[int, float]]:
@@ -193,6 +199,14 @@ def evaluate_ner(data_path: str | Path, model: NerModel | None = None, holdout_o
     started = time.perf_counter()
     predicted = model.tag_document([[t for t, _ in s] for s in sentences], window=DOC_WINDOW)
     elapsed = time.perf_counter() - started
+    return {**span_scores(sentences, predicted),
+            "tokens_per_s": round(tokens / elapsed, 1) if elapsed else 0.0, "sentences": len(sentences),
+            "tokens": tokens}
+
+
+def span_scores(sentences: list[list[tuple[str, str]]], predicted: list[list[str]]) -> dict:
+    """Exact-span precision, recall and F1 of predicted tags against the sentences' gold tags:
+    `{"overall": ..., "per_type": {type: ...}}`."""
     gold_spans, pred_spans = set(), set()
     for number, (sentence, tags) in enumerate(zip(sentences, predicted)):
         gold_spans.update((number, *s) for s in bio_spans([t for _, t in sentence]))
@@ -202,9 +216,7 @@ def evaluate_ner(data_path: str | Path, model: NerModel | None = None, holdout_o
         g = {s for s in gold_spans if s[3] == typ}
         p = {s for s in pred_spans if s[3] == typ}
         per_type[typ] = _prf(len(g & p), len(p), len(g))
-    return {"overall": _prf(len(gold_spans & pred_spans), len(pred_spans), len(gold_spans)), "per_type": per_type,
-            "tokens_per_s": round(tokens / elapsed, 1) if elapsed else 0.0, "sentences": len(sentences),
-            "tokens": tokens}
+    return {"overall": _prf(len(gold_spans & pred_spans), len(pred_spans), len(gold_spans)), "per_type": per_type}
 
 
 def _prf(correct: int, predicted: int, gold: int) -> dict:

@@ -249,10 +249,10 @@ def _read_model(stream) -> NerModel:
     data = json.loads(gzip.decompress(stream).decode("utf-8"))
     if data.get("tags") != list(TAGS):
         raise ValueError("NER model tags do not match this version of tabayyun")
-    trained_with = data.get("meta", {}).get("clusters")
-    if trained_with and trained_with != shipped_clusters().digest:
+    trained_with, shipped = data.get("meta", {}).get("clusters"), shipped_clusters().digest
+    if trained_with and trained_with != shipped:
         raise ValueError(f"the NER model was trained with word clusters {trained_with}, the package has "
-                         f"{shipped_clusters().digest or 'none'}: retrain it (tabayyun train ner)")
+                         f"{shipped or 'none'}: retrain it (tabayyun train ner)")
     return NerModel(dense_weights(data["weights"], float(data.get("scale", 1))), data.get("meta", {}))
 
 

@@ -160,16 +160,16 @@ def lex(token: str) -> Lex:
     fp1 = ["w+1=" + norm, "b+1=" + base, "sh+1=" + shape, "z2+1=" + base[-2:]]
     fp1.extend("gw+1=" + t for t in gw)
     fm2, fp2 = ["b-2=" + base], ["b+2=" + base]
-    clusters = shipped_clusters().lookup(base)
+    clusters, cluster = shipped_clusters().lookup(base), ""
     if len(clusters) >= 3:
+        cluster = clusters[1]
         c0, cm1, cp1, cm2, cp2 = _cluster_features(clusters)
         f0.extend(c0)
         fm1.extend(cm1)
         fp1.extend(cp1)
         fm2.extend(cm2)
         fp2.extend(cp2)
-    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2),
-                 clusters[1] if len(clusters) >= 3 else "")
+    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2), cluster)
     _LEX[token] = record
     return record
 
