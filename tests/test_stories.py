@@ -324,3 +324,60 @@ def test_only_whole_copies_take_the_duplicate_shortcut(workspace):
     workspace.storage.add_signatures([], [(*pair, JACCARD_MIN, 0.95, "test")])
     story, score, reason = clusterer._place(doc)
     assert reason == {"duplicate_of": a} and story.id == story_of[a] and score == 1.0
+
+
+def test_a_story_stretched_over_a_week_takes_only_close_reports(workspace):
+    """A report that would stretch a story over MAX_SPAN_DAYS needs LONG_FACTOR times the threshold,
+    a whole copy included (template cables repeat for weeks); the reason says how long the story
+    would have been."""
+    from datetime import date, timedelta
+
+    from tabayyun.connect import stories
+    from tabayyun.connect.stories import StoryClusterer, _Doc, _Story
+
+    clusterer = StoryClusterer(workspace.storage)
+    clusterer._load()
+    a, b = [d for d in sorted(clusterer.doc_story) if not workspace.storage.duplicates_of(d)][:2]
+    clusterer.stories, clusterer.doc_story = {}, {}
+    start = date(2024, 3, 1)
+    first = _Doc(a, "عنوان", start, frozenset({f"k{i}" for i in range(10)}), frozenset(), None)
+    clusterer._join(clusterer.stories.setdefault(1, _Story(1)), first)
+
+    def report(days: int) -> _Doc:
+        return _Doc(b, "عنوان آخر", start + timedelta(days=days),
+                    frozenset({f"k{i}" for i in range(4)} | {f"m{i}" for i in range(6)}), frozenset(), None)
+
+    story, score, reason = clusterer._place(report(2))
+    assert story is clusterer.stories[1] and "span" not in reason
+    assert stories.THRESHOLD_NO_EMBEDDING <= score < stories.THRESHOLD_NO_EMBEDDING * stories.LONG_FACTOR
+    story, _, reason = clusterer._place(report(stories.MAX_SPAN_DAYS + 1))
+    assert story is None and reason["closest"] == {"story": 1, "score": score, "span": stories.MAX_SPAN_DAYS + 1}
+    from tabayyun.cli_stories import _why
+
+    assert f"closest story 1: {score:.2f}, which it would have stretched over {stories.MAX_SPAN_DAYS + 1} days" in _why(reason)
+
+    workspace.storage.add_signatures([], [(min(a, b), max(a, b), 1.0, 1.0, "test")])
+    assert clusterer._place(report(2))[2] == {"duplicate_of": a}
+    assert clusterer._place(report(stories.MAX_SPAN_DAYS + 1))[0] is None
+
+
+def test_the_meaning_part_is_the_nearest_recent_member(workspace):
+    """A story's next report is closest to one earlier report, not to the mean of all of them."""
+    from datetime import date
+
+    import numpy as np
+
+    from tabayyun.connect.stories import RECENT_VECTORS, StoryClusterer, _Doc, _Story
+
+    clusterer = StoryClusterer(workspace.storage)
+    clusterer.stories = {}
+    story = clusterer.stories.setdefault(1, _Story(1))
+    for i in range(RECENT_VECTORS + 1):
+        vector = np.zeros(RECENT_VECTORS + 1)
+        vector[i] = 1.0
+        clusterer._join(story, _Doc(f"d{i}", "عنوان", date(2024, 3, 1), frozenset({"مشترك"}), frozenset(), vector))
+    assert len(story.recent) == RECENT_VECTORS
+    latest = _Doc("x", "عنوان", date(2024, 3, 1), frozenset({"مشترك"}), frozenset(), story.recent[-1].copy())
+    oldest = _Doc("y", "عنوان", date(2024, 3, 1), frozenset({"مشترك"}), frozenset(), np.eye(RECENT_VECTORS + 1)[0])
+    assert clusterer.similarity(latest, story)["embedding"] == 1.0      # the centroid's cosine: 0.12
+    assert clusterer.similarity(oldest, story)["embedding"] == 0.0      # dropped from the latest ones

@@ -179,6 +179,11 @@ def test_story_and_entity_pages_show_timelines(client, workspace):
     try:
         reasons = re.findall(r'<p class="why">(.*?)</p>', get_page(client, "/stories/1"), re.S)
         assert sum("(المعنى 0.88 · الكلمات" in why for why in reasons) == 1
+        with conn:
+            conn.execute("UPDATE story_members SET reason = ? WHERE doc_id = ?",
+                         (json.dumps({"started": True, "closest": {"story": 2, "score": 0.3, "span": 9}}), doc_id))
+        reasons = re.findall(r'<p class="why">(.*?)</p>', get_page(client, "/stories/1"), re.S)
+        assert sum("أقرب قصة 2 بدرجة 0.30</a>، كانت ستمتد بها 9 يوما" in why for why in reasons) == 1
     finally:
         with conn:
             conn.execute("UPDATE story_members SET reason = ? WHERE doc_id = ?", (reason, doc_id))

@@ -78,7 +78,9 @@ def _story_query(db: Optional[str], what: str, fetch):
 def _why(reason: dict) -> str:
     if reason.get("started"):
         closest, wordless = reason.get("closest"), reason.get("too_few_shared_words", [])
-        notes = [f"closest story {closest['story']}: {closest['score']:.2f}"] if closest else []
+        notes = [f"closest story {closest['story']}: {closest['score']:.2f}"
+                 + (f", which it would have stretched over {closest['span']} days" if "span" in closest else "")
+                 ] if closest else []
         notes += [f"story {c['story']} alike in meaning ({c['score']:.2f}) but few shared words" for c in wordless[:1]]
         notes += [f"story {c['story']}: {c['days']} days outside its span" for c in reason.get("too_far", [])[:1]]
         return "started the story" + (f" ({'; '.join(notes)})" if notes else "")

@@ -55,6 +55,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "documents_by_date": ("المقالات حسب التاريخ", "Documents by date"),
     "why_started": ("بدأ القصة", "started the story"),
     "why_closest": ("أقرب قصة {story} بدرجة {score}", "closest story {story}: {score}"),
+    "why_stretch": ("، كانت ستمتد بها {span} يوما", ", which it would have stretched over {span} days"),
     "why_few_words": ("القصة {story} قريبة في المعنى ({score}) لكن الكلمات المشتركة قليلة",
                       "story {story} alike in meaning ({score}) but few shared words"),
     "why_too_far": ("القصة {story} أبعد من نافذتها الزمنية بـ{days} يوم", "story {story}: {days} days outside its span"),
