@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import tabayyun
+from tabayyun.arabic import normalize_for_match, words
 
 FOLLOW_UP = ("وزارة الصحة: ارتفاع حالات الكوليرا في مرفأ الريحان وفرق طبية إضافية إلى الميناء\n\n"
              "أعلنت وزارة الصحة ارتفاع عدد حالات الكوليرا المؤكدة في مرفأ الريحان، وقال الوزير منير الخطابي إن "
@@ -200,8 +201,8 @@ def test_seeds_three_stories_one_topic(tmp_path, cli, monkeypatch, workspace_add
     records = tmp_path / "seeds.jsonl"
     with records.open("w", encoding="utf-8") as out:
         for path in sorted(SEEDS.glob("*.txt")):
-            out.write(json.dumps({"text": path.read_text(encoding="utf-8"), "published": SEED_DATES[path.name[:3]]},
-                                 ensure_ascii=False) + "\n")
+            out.write(json.dumps({"text": path.read_text(encoding="utf-8"), "published": SEED_DATES[path.name[:3]],
+                                  "url": f"https://seeds.example/{path.name[:3]}"}, ensure_ascii=False) + "\n")
     seeds = workspace_address("seeds")
     with tabayyun.Workspace(seeds) as ws:
         ws.ingest(records, workers=1)
@@ -209,9 +210,42 @@ def test_seeds_three_stories_one_topic(tmp_path, cli, monkeypatch, workspace_add
         assert sorted(stories) == ["2020", "2024", "2025"] and stories["2020"]["size"] == 3
         topics = ws.topics()
         assert len(topics) == 1 and len(topics[0]["stories"]) == 3
+        trio = {doc.url[-3:]: doc for doc in (ws.storage.get(d["id"]) for d in ws.story(stories["2020"]["id"])["documents"])}
+        assert sorted(trio) == ["000", "001", "002"]
+        # The letter's passage, quoted by the second and third seeds; the chairman's words, by the first and third.
+        shared = {frozenset((pair["a"], pair["b"])): pair["passages"]
+                  for pair in ws.story(stories["2020"]["id"], passages=True)["passages"]}
+        letter = shared[frozenset((trio["001"].id, trio["002"].id))]
+        assert any(normalize_for_match("احتراما لسيادة جمهورية العراق") in normalize_for_match(p["text"]) and p["words"] >= 15
+                   for p in letter)
+        milley = shared[frozenset((trio["000"].id, trio["002"].id))]
+        assert any(normalize_for_match("الرسالة سيئة الصياغة") in normalize_for_match(p["text"]) for p in milley)
+        by_id = {doc.id: doc for doc in trio.values()}
+        for pair in ws.story(stories["2020"]["id"], passages=True)["passages"]:
+            for p in pair["passages"]:     # offsets slice back on both sides
+                a = by_id[pair["a"]].paragraphs[p["a"]["paragraph"]][p["a"]["start"]:p["a"]["end"]]
+                b = by_id[pair["b"]].paragraphs[p["b"]["paragraph"]][p["b"]["start"]:p["b"]["end"]]
+                assert a == p["text"] and words(normalize_for_match(b)) == words(normalize_for_match(a))
+        assert "passages" not in ws.story(stories["2020"]["id"])
+        # The killing of the Quds Force commander (Friday dawn), Esper's Monday-evening denial, the reports
+        # of the letter and the Pentagon's denial (Tuesday), the coalition's position (Wednesday).
+        events = ws.timeline(story=stories["2020"]["id"])
+        days = [(e["date"], e["kind"], e["doc_id"]) for e in events]
+        assert days == sorted(days, key=lambda d: d[0]) and events[0]["date"] == "2020-01-03"
+        assert "مقتل قائد فيلق القدس" in events[0]["gist"] and events[0]["evidence"]["text"] == "فجر الجمعة"
+        denial = next(e for e in events if "نفى وزير الدفاع الأمريكي" in e["gist"])
+        assert denial["date"] == "2020-01-06" and denial["evidence"]["text"] == "مساء أمس الاثنين"
+        published = [(e["date"], e["doc_id"]) for e in events if e["kind"] == "published"]
+        assert published == sorted([("2020-01-07", trio["000"].id), ("2020-01-07", trio["002"].id),
+                                    ("2020-01-08", trio["001"].id)])
     proc = cli("topics", "--db", seeds, "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)[0]["stories"]) == 3
+    proc = cli("story", stories["2020"]["id"], "--passages", "--db", seeds)
+    pairs = {frozenset(line.removeprefix("shared by ").rstrip(":").split(" and "))
+             for line in proc.stdout.splitlines() if line.startswith("shared by ")}
+    assert proc.returncode == 0 and frozenset((trio["001"].id[:12], trio["002"].id[:12])) in pairs
+    assert normalize_for_match("احتراما لسيادة جمهورية العراق") in normalize_for_match(proc.stdout)
     proc = cli("timeline", "--topic", 999, "--db", seeds)
     assert proc.returncode == 1 and "no topic 999" in proc.stderr
 

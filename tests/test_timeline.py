@@ -57,7 +57,9 @@ def test_denial_of_monday_evening_lands_on_monday(workspace):
     assert all(set(e["evidence"]) >= {"paragraph", "start", "end", "text", "anchor"} for e in events)
 
 
-def test_only_reporting_sentences_on_other_days_become_events():
+def test_statements_and_happenings_on_other_days_become_events():
+    """A dated sentence becomes an event when it holds a quote, a reporting verb or a happening (the
+    visit); the weather does not."""
     text = "عنوان"
     doc = Document(id="d1", text=text, title="عنوان الخبر", outlet="س", published="2024-03-05",
                    published_evidence=Evidence("meta", "2024-03-05"),
@@ -74,9 +76,10 @@ def test_only_reporting_sentences_on_other_days_become_events():
                      quotes=[Quote("الوزير", "الوزير", "person", "قال", "assert", "شيء", False, 0, 0, 3)])
     events = timeline([undated, later, doc])
     assert [(e.date, e.doc_id, e.kind) for e in events] == [
-        ("2024-03-04", "d1", "reported"), ("2024-03-05", "d1", "published"),
+        ("2024-03-04", "d1", "reported"), ("2024-03-04", "d1", "reported"), ("2024-03-05", "d1", "published"),
         ("2024-03-06", "d2", "published"), (None, "d0", "published")]
     assert events[0].gist == "نفى الوزير مساء أمس الاثنين الأنباء."
+    assert events[1].gist == "وزار المدينة مساء أمس الاثنين أيضاً."
     assert events[0].evidence["start"] == 11 and events[0].evidence["resolved"] == "relative to 2024-03-05"
     assert one_line("a\nb " * 100).count("\n") == 0 and len(one_line("x" * 500)) == 160
 

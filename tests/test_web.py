@@ -165,6 +165,9 @@ def test_story_and_entity_pages_show_timelines(client, workspace):
     reasons = re.findall(r'<p class="why">(.*?)</p>', story, re.S)
     documents = re.search(r'<ol class="docs">(.*?)</ol>', story, re.S).group(1)
     assert len(reasons) == documents.count("<li>") >= 5 and "بدأ القصة" in reasons[0]
+    # what two of its reports share word for word (8 words or more), linked to both
+    shared = re.search(r'<section aria-labelledby="story-passages">(.*?)</section>', story, re.S).group(1)
+    assert shared.count('href="/documents/') == 2 and shared.count("<blockquote>") == 1 and "8 كلمة" in shared
     # The parts weighed: words and names, and meaning only where both sides had a lead vector (the
     # test workspace has none: no "meaning 0.00" for a part never computed).
     joined = r"انضم بدرجة 0\.\d\d \((المعنى [\d.]+ · )?الكلمات [\d.]+ · الأسماء [\d.]+\)"

@@ -93,14 +93,17 @@ def _why(reason: dict) -> str:
 
 
 def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun stories`)."),
-          db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
+          db: Optional[str] = DbOption, fmt: str = FormatOption,
+          passages: bool = typer.Option(False, "--passages",
+                                        help="Also the passages its documents share (a quoted letter, a reused paragraph).")
+          ) -> None:
     """One story with its documents by date, each with why it joined (its similarity scores)."""
     from tabayyun.connect.stories import get_story
 
     _check_format(fmt)
     def fetch(storage):
         storage.cluster_missing()
-        return get_story(storage, story_id)
+        return get_story(storage, story_id, passages=passages)
 
     found = _story_query(db, f"story {story_id}", fetch)
     if fmt == "json":
@@ -116,6 +119,12 @@ def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun sto
         line.append(_safe(f"  {doc['title'] or '-'}"))
         out.print(line, soft_wrap=True)
         out.print(_text(f"      {_why(doc['reason'])}", style="dim"), soft_wrap=True)
+    for pair in found.get("passages", []):
+        out.print(_text(f"shared by {pair['a'][:12]} and {pair['b'][:12]}:", style="bold"), soft_wrap=True)
+        for passage in pair["passages"]:
+            a, b = passage["a"], passage["b"]
+            out.print(_text(f"  ¶{a['paragraph']}[{a['start']}:{a['end']}] ¶{b['paragraph']}[{b['start']}:{b['end']}]"
+                            f"  {passage['text']}"), soft_wrap=True)
 
 
 def topics(db: Optional[str] = DbOption, fmt: str = FormatOption,

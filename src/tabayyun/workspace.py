@@ -63,12 +63,13 @@ class Workspace:
         self.storage.cluster_missing()
         return list_stories(self.storage, entity=entity, since=since)
 
-    def story(self, story_id: int) -> dict | None:
-        """One story with its documents by date, each with the scores it joined with; None if absent."""
+    def story(self, story_id: int, passages: bool = False) -> dict | None:
+        """One story with its documents by date, each with the scores it joined with; with `passages`
+        also the passages its documents share ("passages": [{a, b, passages}]); None if absent."""
         from tabayyun.connect.stories import get_story
 
         self.storage.cluster_missing()
-        return get_story(self.storage, int(story_id))
+        return get_story(self.storage, int(story_id), passages=passages)
 
     def topics(self, min_stories: int = 1) -> list[dict]:
         """Topics: stories on one long-running subject grouped (linked by similarity without the time

@@ -11,6 +11,7 @@ boilerplate, is skipped).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -72,7 +73,25 @@ def shared_passages(doc_a: Document, doc_b: Document, min_words: int = 8) -> lis
     the order of doc_a (then doc_b); each run stays inside one paragraph on each side."""
     if min_words < 1:
         raise ValueError("min_words must be at least 1")
-    wa, wb = words_with_spans(doc_a.paragraphs), words_with_spans(doc_b.paragraphs)
+    return _passages(doc_a, words_with_spans(doc_a.paragraphs), words_with_spans(doc_b.paragraphs), min_words)
+
+
+def passages_among(docs: list[Document], skip: set[frozenset[str]] = frozenset(),
+                   min_words: int = 8) -> list[dict]:
+    """The shared passages of every two of `docs` (in their order) that share any, pairs in `skip`
+    ({id, id}: copies, which share everything) left out: [{"a": id, "b": id, "passages": [...]}]."""
+    words = [words_with_spans(doc.paragraphs) for doc in docs]
+    found = []
+    for i, j in itertools.combinations(range(len(docs)), 2):
+        if frozenset((docs[i].id, docs[j].id)) in skip:
+            continue
+        passages = _passages(docs[i], words[i], words[j], min_words)
+        if passages:
+            found.append({"a": docs[i].id, "b": docs[j].id, "passages": [p.to_dict() for p in passages]})
+    return found
+
+
+def _passages(doc_a: Document, wa: list, wb: list, min_words: int) -> list[SharedPassage]:
     index: dict[tuple[str, ...], list[int]] = {}
     for j, gram in _grams(wb, min_words):
         index.setdefault(gram, []).append(j)

@@ -2,22 +2,33 @@
 
 `timeline(documents)` gives one event per document at its publication date (kind "published"), plus
 the events the articles themselves date: a time expression resolved to a full day other than the
-publication date, in a sentence that holds a quote or a reporting verb, places that sentence on that
-day (an article published on Tuesday about Monday evening's denial puts the denial on Monday): kind
-"reported" for a day before publication, "scheduled" for one after it. Every event links to its
-evidence: the time expression (paragraph, offsets, text) and how it was resolved (its anchor), or for
-a publication event, the publication date's own evidence.
+publication date, in a sentence that holds a quote, a reporting verb or a word for a happening
+(HAPPENING_NOUNS and HAPPENING_VERBS: a killing, a strike, a vote, a visit, a withdrawal...), places
+that sentence on that day (an article published on Tuesday about Monday evening's denial puts the
+denial on Monday): kind "reported" for a day before publication, "scheduled" for one after it. Every
+event links to its evidence: the time expression (paragraph, offsets, text) and how it was resolved
+(its anchor), or for a publication event, the publication date's own evidence.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tabayyun.arabic import normalize_for_match
 from tabayyun.arabic.sentences import split_sentences
 from tabayyun.model import Document
 
 GIST = 160
+# What happened, besides who said what: an article recalls the strike or the vote that its statements
+# answer (the 2020 seeds date the killing of the Quds Force commander "فجر الجمعة" in a sentence with
+# no reporting verb). Nouns take clitics and plural or possessive endings; verbs are whole words, so
+# that "زار" does not match inside "وزارة".
+HAPPENING_NOUNS = ("مقتل", "اغتيال", "ضربة", "غارة", "هجوم", "انفجار", "تفجير", "تصويت", "اجتماع", "زيارة",
+                   "توقيع", "انسحاب", "اشتباك", "قصف", "اعتقال", "انتخابات", "استقالة")
+HAPPENING_VERBS = ("قتل", "قتلت", "صوت", "صوتت", "زار", "زارت", "وصل", "وصلت", "اجتمع", "اجتمعت", "انسحب",
+                   "انسحبت", "استقال", "استقالت", "اعتقل", "اعتقلت", "قصف", "قصفت", "وقع", "وقعت")
 
 
 @dataclass
@@ -50,6 +61,25 @@ def _reporting(sentence: str) -> bool:
     return _cues()[1].search(normalize_for_match(sentence)) is not None
 
 
+@lru_cache(maxsize=1)
+def _happening_pattern() -> re.Pattern:
+    def alternatives(words, noun: bool) -> str:
+        forms = []
+        for word in map(normalize_for_match, words):
+            if noun and word.endswith("ه"):      # ta marbuta: ضربة, الضربات
+                forms.append(re.escape(word[:-1]) + "(?:ه|ات)")
+            else:
+                forms.append(re.escape(word) + ("(?:ات|ه|ها|هم)?" if noun else ""))
+        return "|".join(sorted(set(forms), key=len, reverse=True))
+
+    return re.compile(rf"(?<!\w)(?:[وف]?(?:[بلك]|ال|بال|لل)?(?:{alternatives(HAPPENING_NOUNS, True)})"
+                      rf"|[وف]?(?:{alternatives(HAPPENING_VERBS, False)}))(?!\w)")
+
+
+def _happening(sentence: str) -> bool:
+    return _happening_pattern().search(normalize_for_match(sentence)) is not None
+
+
 def _published_event(doc: Document) -> Event:
     day = doc.published[:10] if doc.published else None
     found = doc.published_evidence
@@ -77,7 +107,7 @@ def document_events(doc: Document) -> list[Event]:
             continue
         quoted = any(q.paragraph == expr.paragraph and q.start < sentence.end and q.end > sentence.start
                      for q in doc.quotes)
-        if not quoted and not _reporting(sentence.text):
+        if not quoted and not _reporting(sentence.text) and not _happening(sentence.text):
             continue
         seen.add((expr.value, expr.paragraph, sentence.start))
         kind = "scheduled" if published and expr.value > published else "reported"

@@ -137,12 +137,14 @@ def stories(storage: WorkspaceStorage,
 
 
 @router.get("/stories/{story_id}", response_model=StoryDetail, responses=errors(404))
-def get_story(storage: WorkspaceStorage, story_id: int = StoryId) -> dict:
+def get_story(storage: WorkspaceStorage, story_id: int = StoryId,
+              passages: bool = Query(False, description="Also the passages its documents share, with offsets.")
+              ) -> dict:
     """One story with its documents by date, each with the scores it joined with."""
     from tabayyun.connect.stories import get_story as find_story
 
     storage.cluster_missing()
-    found = find_story(storage, story_id)
+    found = find_story(storage, story_id, passages=passages)
     if found is None:
         raise HTTPException(404, f"no story {story_id}")
     return found

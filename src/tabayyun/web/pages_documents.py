@@ -82,7 +82,7 @@ def story_page(request: Request, story_id: int, storage: WorkspaceStorage) -> HT
     from tabayyun.connect.timeline import select_timeline
 
     storage.cluster_missing()
-    story = get_story(storage, story_id)
+    story = get_story(storage, story_id, passages=True)
     if story is None:
         raise HTTPException(404, "no story with this id")
     events = [event.to_dict() for event in select_timeline(storage, story=story_id) or []]
