@@ -94,8 +94,8 @@ def _why(reason: dict) -> str:
 
 def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun stories`)."),
           db: Optional[str] = DbOption, fmt: str = FormatOption,
-          passages: bool = typer.Option(False, "--passages",
-                                        help="Also the passages its documents share (a quoted letter, a reused paragraph).")
+          passages: bool = typer.Option(
+              False, "--passages", help="Also the passages its documents share (a quoted letter, a reused paragraph).")
           ) -> None:
     """One story with its documents by date, each with why it joined (its similarity scores)."""
     from tabayyun.connect.stories import get_story
@@ -123,8 +123,8 @@ def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun sto
         out.print(_text(f"shared by {pair['a'][:12]} and {pair['b'][:12]}:", style="bold"), soft_wrap=True)
         for passage in pair["passages"]:
             a, b = passage["a"], passage["b"]
-            out.print(_text(f"  ¶{a['paragraph']}[{a['start']}:{a['end']}] ¶{b['paragraph']}[{b['start']}:{b['end']}]"
-                            f"  {passage['text']}"), soft_wrap=True)
+            where = f"¶{a['paragraph']}[{a['start']}:{a['end']}] ¶{b['paragraph']}[{b['start']}:{b['end']}]"
+            out.print(_text(f"  {where}  {passage['text']}"), soft_wrap=True)
 
 
 def topics(db: Optional[str] = DbOption, fmt: str = FormatOption,
