@@ -42,6 +42,7 @@ def run_fold(data: Path, fold: str, clusters: bool, epochs: int) -> dict:
     predicted = model.tag_document([[t for t, _ in s] for s in test], window=training.DOC_WINDOW)
     return training.span_scores(test, predicted)["overall"]
 
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")

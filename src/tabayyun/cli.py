@@ -16,7 +16,7 @@ from tabayyun.cli_migrate import register as register_migrate
 from tabayyun.cli_serve import register as register_serve
 from tabayyun.cli_stories import register as register_stories
 from tabayyun.cli_output import (DbOption, FormatOption, _open_existing, _open_writable, _safe, _text, display_db,
-                                 err, out)
+                                 err, out, passage_line)
 from tabayyun.ingest import IngestReport, ingest as run_ingest
 from tabayyun.model import Document
 from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process_safely
@@ -387,9 +387,7 @@ def duplicates(db: Optional[str] = DbOption, fmt: str = FormatOption,
             out.print(_text(f"    {pair['a'][:12]} ~ {pair['b'][:12]}  jaccard {pair['jaccard']:.2f}"
                             f"  containment {pair['containment']:.2f}  {pair['method']}", style="dim"))
             for passage in pair.get("passages", []):
-                a, b = passage["a"], passage["b"]
-                out.print(_text(f"      shared ¶{a['paragraph']}[{a['start']}:{a['end']}] ~ "
-                                f"¶{b['paragraph']}[{b['start']}:{b['end']}]  {passage['text']}"), soft_wrap=True)
+                out.print(_text(f"      shared {passage_line(passage)}"), soft_wrap=True)
         out.print(_syndication_line(group["syndication"]), soft_wrap=True)
 
 

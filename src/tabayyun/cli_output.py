@@ -30,6 +30,12 @@ def _text(value: object, **style) -> Text:
     return Text(_safe(value), **style)
 
 
+def passage_line(passage: dict) -> str:
+    """A shared passage on one line: where it is on each side (paragraph[start:end]), then its text."""
+    a, b = passage["a"], passage["b"]
+    return f"¶{a['paragraph']}[{a['start']}:{a['end']}] ~ ¶{b['paragraph']}[{b['start']}:{b['end']}]  {passage['text']}"
+
+
 DbOption = typer.Option(None, "--db", help="Workspace: a SQLite file or a postgresql:// address"
                                           " (default: $TABAYYUN_DB or ./tabayyun.db).")
 

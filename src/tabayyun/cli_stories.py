@@ -13,7 +13,7 @@ from typing import Optional
 
 import typer
 
-from tabayyun.cli_output import DbOption, FormatOption, _open_writable, _safe, _text, err, out
+from tabayyun.cli_output import DbOption, FormatOption, _open_writable, _safe, _text, err, out, passage_line
 
 
 def _check_format(fmt: str) -> None:
@@ -122,9 +122,7 @@ def story(story_id: int = typer.Argument(..., help="Story id (from `tabayyun sto
     for pair in found.get("passages", []):
         out.print(_text(f"shared by {pair['a'][:12]} and {pair['b'][:12]}:", style="bold"), soft_wrap=True)
         for passage in pair["passages"]:
-            a, b = passage["a"], passage["b"]
-            where = f"¶{a['paragraph']}[{a['start']}:{a['end']}] ¶{b['paragraph']}[{b['start']}:{b['end']}]"
-            out.print(_text(f"  {where}  {passage['text']}"), soft_wrap=True)
+            out.print(_text(f"  {passage_line(passage)}"), soft_wrap=True)
 
 
 def topics(db: Optional[str] = DbOption, fmt: str = FormatOption,

@@ -424,12 +424,12 @@ class StoryClusterer:
         joined, joined_reason = None, {"score": -1.0}
         if far:
             closest["too_far"] = [{"story": story_id, "days": gap} for story_id, gap in sorted(far.items())]
-        spans = dict(zip(sorted(near), self.spans.span_with(np.array(sorted(near), np.int64), doc.day).tolist()))
-        for story_id, gap in sorted(near.items()):
+        ids = sorted(near)
+        for story_id, span in zip(ids, self.spans.span_with(np.array(ids, np.int64), doc.day).tolist()):
             story = self.stories[story_id]
-            reason = {**self.similarity(doc, story), "days": gap}
-            if spans[story_id] > MAX_SPAN_DAYS:
-                reason["span"] = spans[story_id]
+            reason = {**self.similarity(doc, story), "days": near[story_id]}
+            if span > MAX_SPAN_DAYS:
+                reason["span"] = span
             if "embedding" in reason and max(reason["terms"], reason["entities"]) < MIN_SHARED_TERMS:
                 closest.setdefault("too_few_shared_words", []).append(
                     {"story": story_id, "score": reason["score"], "terms": reason["terms"],

@@ -55,10 +55,12 @@ def one_line(text: str | None, limit: int = GIST) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _reporting(sentence: str) -> bool:
+def _reports_or_happens(sentence: str) -> bool:
+    """Whether the sentence holds a reporting verb or names a happening."""
     from tabayyun.understand.quotes import _cues
 
-    return _cues()[1].search(normalize_for_match(sentence)) is not None
+    key = normalize_for_match(sentence)
+    return _cues()[1].search(key) is not None or _happening_pattern().search(key) is not None
 
 
 @lru_cache(maxsize=1)
@@ -74,10 +76,6 @@ def _happening_pattern() -> re.Pattern:
 
     return re.compile(rf"(?<!\w)(?:[وف]?(?:[بلك]|ال|بال|لل)?(?:{alternatives(HAPPENING_NOUNS, True)})"
                       rf"|[وف]?(?:{alternatives(HAPPENING_VERBS, False)}))(?!\w)")
-
-
-def _happening(sentence: str) -> bool:
-    return _happening_pattern().search(normalize_for_match(sentence)) is not None
 
 
 def _published_event(doc: Document) -> Event:
@@ -107,7 +105,7 @@ def document_events(doc: Document) -> list[Event]:
             continue
         quoted = any(q.paragraph == expr.paragraph and q.start < sentence.end and q.end > sentence.start
                      for q in doc.quotes)
-        if not quoted and not _reporting(sentence.text) and not _happening(sentence.text):
+        if not quoted and not _reports_or_happens(sentence.text):
             continue
         seen.add((expr.value, expr.paragraph, sentence.start))
         kind = "scheduled" if published and expr.value > published else "reported"
