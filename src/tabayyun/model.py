@@ -7,7 +7,8 @@ fact-checker can see why.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 REMOVED_KINDS = (
@@ -24,8 +25,21 @@ REMOVED_KINDS = (
 )
 
 
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+class _PlainFields:
+    """`to_dict` for a dataclass whose fields hold plain values: one shallow dict. (`dataclasses.asdict`
+    deep-copies value by value: a thousand times a stored article, the storing process's largest cost.)"""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _field_names(type(self))}
+
+
 @dataclass
-class Evidence:
+class Evidence(_PlainFields):
     """Why a metadata value was chosen: the rule or field, the text it came from, how sure we are."""
 
     source: str
@@ -42,7 +56,7 @@ class Evidence:
 
 
 @dataclass
-class Removed:
+class Removed(_PlainFields):
     """A block of boilerplate taken out of the page, kept so nothing is silently lost.
 
     `lines` is the inclusive range of line numbers in the cleaned input (`Document.text` for flattened
@@ -55,7 +69,7 @@ class Removed:
     lines: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = super().to_dict()
         data["lines"] = list(self.lines) if self.lines else None
         return data
 
@@ -71,7 +85,7 @@ class Removed:
 
 
 @dataclass
-class Entity:
+class Entity(_PlainFields):
     """A named-entity mention: `type` is PER, ORG, LOC or MISC; `canonical` the name all mentions of
     the same entity share ("إسبر" -> "مارك إسبر"); `role` the title the text gives a person, if any.
     `start`/`end` are character offsets into `paragraphs[paragraph]`."""
@@ -85,12 +99,9 @@ class Entity:
     role: str | None = None
     source: str = "model"  # what found it: model, gazetteer, title cue
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
-class Quote:
+class Quote(_PlainFields):
     """Who said what: `content` (offsets `start`/`end` in `paragraphs[paragraph]`) attributed to a
     speaker through a cue verb of class assert, deny, confirm, report, refuse_comment or warn. `via`
     names the outlets or agencies the quote is reported through (Reuters, AFP ...). `evidence` says how
@@ -113,11 +124,13 @@ class Quote:
     evidence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = super().to_dict()
+        data["via"] = list(self.via)
+        return data
 
 
 @dataclass
-class Citation:
+class Citation(_PlainFields):
     """A source the article cites: an agency or outlet (`source_id` from the registry when known).
     `kind`: dateline, credit, attribution (نقلا عن، وفقا لـ، لوكالة ...), quote_via. `paragraph` is
     None for a credit line among the removed boilerplate (then `start`/`end` index that block's text)."""
@@ -129,12 +142,9 @@ class Citation:
     start: int
     end: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
-class TimeExpr:
+class TimeExpr(_PlainFields):
     """A time expression: `value` is an ISO date, YYYY-MM, YYYY, or START/END for an interval;
     `anchor` is the date a relative expression was resolved against (None for absolute ones)."""
 
@@ -145,9 +155,6 @@ class TimeExpr:
     paragraph: int
     start: int
     end: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -229,4 +236,4 @@ class Document:
 
 
 def _evidence_dict(evidence: Evidence | None) -> dict[str, Any] | None:
-    return asdict(evidence) if evidence else None
+    return evidence.to_dict() if evidence else None
