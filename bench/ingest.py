@@ -1,11 +1,13 @@
 """Ingestion throughput on SaudiNewsNet (31k articles as zipped JSON), into a fresh SQLite workspace.
 
-    python bench/ingest.py [--shared ../shared] [--limit-files N] [--workers 2]
+    python bench/ingest.py [--shared ../shared] [--limit-files N] [--workers 2] [--embeddings]
 
 Runs the real `ingest` (read, decode, analyze, store in committed batches) at both analysis levels:
 `basic` (clean text and metadata) and `full` (plus entities, times, quotes, citations), with 1 worker
 on the first day's file (the first row is the reference) and with --workers on the whole corpus (or
---limit-files days); prints articles per second and the ratio to the reference.
+--limit-files days); prints articles per second and the ratio to the reference. Lead embeddings
+(about 95 ms of CPU an article, six times the whole analysis) are off unless --embeddings: this is
+the ingestion and cleaning figure; bench/connect.py measures the whole run with embeddings.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from tabayyun.pipeline import ANALYSIS_LEVELS  # noqa: E402
 from tabayyun.store import open_storage  # noqa: E402
 
 
-def run(files: list[Path], workers: int, analysis: str) -> tuple[int, int, float]:
+def run(files: list[Path], workers: int, analysis: str, embed: bool) -> tuple[int, int, float]:
     with tempfile.TemporaryDirectory() as folder:
         storage = open_storage(Path(folder) / "bench.db")
         started = time.perf_counter()
-        report = ingest(storage, [str(f) for f in files], workers=workers, stages=ANALYSIS_LEVELS[analysis])
+        report = ingest(storage, [str(f) for f in files], workers=workers, stages=ANALYSIS_LEVELS[analysis],
+                        embed=embed)
         seconds = time.perf_counter() - started
         storage.close()
     return report.stored + report.duplicates, report.failed, seconds
@@ -39,6 +42,7 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
     parser.add_argument("--limit-files", type=int, default=None, help="only the first N daily files")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--embeddings", action="store_true", help="embed each article's lead too")
     parser.add_argument("--basic-only", action="store_true", help="skip the full-analysis run on the whole corpus")
     args = parser.parse_args()
     folder = args.shared / "data" / "saudinewsnet" / "dataset"
@@ -46,12 +50,14 @@ def main() -> int:
         print(f"skipped: {folder} not found", file=sys.stderr)
         return 0
     files = sorted(folder.glob("*.zip"))[: args.limit_files]
-    rows = [("basic, 1 worker, first day", *run(files[:1], 1, "basic"))]
-    rows.append((f"basic, {args.workers} workers, {len(files)} days", *run(files, args.workers, "basic")))
-    rows.append(("full, 1 worker, first day", *run(files[:1], 1, "full")))
+    days = f"{len(files)} days"
+    rows = [("basic, 1 worker, first day", *run(files[:1], 1, "basic", args.embeddings))]
+    rows.append((f"basic, {args.workers} workers, {days}", *run(files, args.workers, "basic", args.embeddings)))
+    rows.append(("full, 1 worker, first day", *run(files[:1], 1, "full", args.embeddings)))
     if not args.basic_only:
-        rows.append((f"full, {args.workers} workers, {len(files)} days", *run(files, args.workers, "full")))
+        rows.append((f"full, {args.workers} workers, {days}", *run(files, args.workers, "full", args.embeddings)))
     reference = rows[0][1] / rows[0][3]
+    print(f"lead embeddings {'on' if args.embeddings else 'off'}")
     print(f"{'run':<32} {'articles':>9} {'failed':>7} {'seconds':>8} {'articles/s':>11} {'ratio':>6}")
     for name, done, failed, seconds in rows:
         rate = done / seconds
