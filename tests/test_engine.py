@@ -332,3 +332,32 @@ def test_two_processes_never_give_two_stories_one_id(backend, request, tmp_path,
     assert set(started.values()) == {1}, {s: n for s, n in started.items() if n != 1}
     assert len(storage.story_rows()) == len(started) == 48
     storage.close()
+
+
+def test_a_source_loaded_before_its_content_waits_for_it(tmp_path):
+    """With Dask, a partition that ran after the one storing some content records only its own source
+    for it ('seen'), and its shard can come first in input order. Loaded into a new workspace, that
+    source is recorded once the content's shard is in; a source whose content no shard holds is one
+    failure line, and the rest loads."""
+    import sqlite3
+
+    from tabayyun.engine.shards import Batch, mark_folder, write_shard
+    from tabayyun.pipeline import RawItem, process
+
+    doc = process(RawItem("first.txt", "أعلنت الوزارة اليوم افتتاح الجسر الجديد فوق النهر بعد عامين من العمل."))
+    missing = "0" * 16
+    folder = str(tmp_path / "shards")
+    mark_folder(folder)
+    write_shard(folder, "000000-a", Batch(seen=[(doc.id, "copy.txt"), (missing, "elsewhere.txt")]))
+    write_shard(folder, "000001-b", Batch(docs=[(doc, 90)]))
+    storage = open_storage(str(tmp_path / "new.db"))
+    failures = []
+    report = ingest(storage, [folder], workers=1, embed=False, on_failure=failures.append)
+    storage.close()
+    assert (report.stored, report.duplicates, report.failed) == (1, 1, 1)
+    assert [f.source for f in failures] == ["elsewhere.txt"] and missing in failures[0].message
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        sources = conn.execute("SELECT doc_id, source FROM document_sources ORDER BY source").fetchall()
+        recorded = conn.execute("SELECT source FROM ingest_failures").fetchall()
+    assert sources == [(doc.id, "copy.txt"), (doc.id, "first.txt")]
+    assert recorded == [("elsewhere.txt",)]

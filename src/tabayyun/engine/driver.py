@@ -41,9 +41,15 @@ class InOrderLoader:
         self.new: list[str] = []
         self.seen: list[str] = []
         self.presigned: dict[str, Signed] = {}
+        # Sources of content another partition stores: a partition that ran after the one storing it
+        # (Dask) can be loaded before it (shards load in input order); recorded once it is stored.
+        self.orphans: list[tuple[str, str]] = []
 
     def store(self, batch: Batch) -> Outcome:
-        return outcome_of(batch, store_batch(self.storage, batch))
+        outcome = outcome_of(batch, store_batch(self.storage, batch))
+        if self.orphans:
+            self.orphans = self.storage.add_sources(self.orphans)
+        return outcome
 
     def item_failures(self, failures: list[ItemFailure]) -> None:
         """Inputs that are no partition (a missing path): one line each, as the plain ingest."""
@@ -63,6 +69,7 @@ class InOrderLoader:
         self.report.count_stored(outcome.stored)
         self.report.duplicates += len(outcome.seen)
         self.report.embedded += outcome.embedded
+        self.orphans += outcome.orphans
         self._count_failures(outcome.failures)
         self._done(index, outcome)
 
@@ -99,6 +106,17 @@ class InOrderLoader:
     def finish(self) -> None:
         if self.new or self.seen:
             self._connect(len(self.new))
+        if self.orphans:
+            self.orphans = self.storage.add_sources(self.orphans)
+        # What is still missing was stored in another workspace (shards written against it): one
+        # failure each, so a source is never silently dropped; they were counted as duplicates.
+        failures = [(source, f"read again as document {doc_id}, which this workspace does not hold"
+                             " (the shard was written against another workspace)")
+                    for doc_id, source in self.orphans]
+        if failures:
+            self.report.duplicates -= len(failures)
+            self.storage.add_failures(failures)
+            self._count_failures(failures)
 
 
 class EngineError(RuntimeError):

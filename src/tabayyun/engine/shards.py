@@ -37,6 +37,8 @@ class Batch:
     failures: list[tuple[str, str]] = field(default_factory=list)        # (source, message)
     presigned: dict[str, Signed] = field(default_factory=dict)  # doc_id -> `pack_signature`
     embeddings: list[tuple[str, str, str, int, bytes]] = field(default_factory=list)  # cache rows
+    # `seen` pairs whose content the workspace did not hold when the batch was stored (`add_sources`)
+    orphans: list[tuple[str, str]] = field(default_factory=list)
     leads: list[tuple[str, str, str]] = field(default_factory=list)      # (doc_id, model, key)
     index_texts: dict[str, list[str]] = field(default_factory=dict)      # doc_id -> its full-text rows
 
@@ -163,14 +165,15 @@ def read_shard(path: str) -> Batch:
 
 def store_batch(storage, batch: Batch) -> list[bool]:
     """Store a batch: its documents (each once by content id; True per new one), their lead vectors,
-    the other sources of stored content and the failures."""
+    the other sources of stored content (those of content not stored go to `batch.orphans`) and the
+    failures."""
     stored = storage.add_documents(batch.docs, batch.index_texts) if batch.docs else []
     if batch.leads:
         storage.cache_embeddings(batch.embeddings, leads=batch.leads)
     if batch.failures:
         storage.add_failures(batch.failures)
     if batch.seen:
-        storage.add_sources(batch.seen)
+        batch.orphans = storage.add_sources(batch.seen)
     return stored
 
 

@@ -203,13 +203,17 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
         ).fetchall()
         return [dict(zip(("doc_id", "text", "type", "canonical", "role"), row)) for row in rows]
 
-    def add_sources(self, seen: list[tuple[str, str]]) -> None:
-        """Record more places where already-stored content was read from."""
+    def add_sources(self, seen: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Record more places where already-stored content was read from; returns the (doc_id, source)
+        pairs whose content this workspace does not hold, recorded nowhere (a shard written against
+        another workspace, or whose original is in a later shard)."""
         now = _now()
         with self.conn:
+            held = [(doc_id, source) for doc_id, source in seen if self.has(doc_id)]
             self.conn.executemany("INSERT INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)"
                                   " ON CONFLICT DO NOTHING",
-                                  [(doc_id, source, now) for doc_id, source in seen])
+                                  [(doc_id, source, now) for doc_id, source in held])
+        return [pair for pair in seen if pair not in set(held)] if len(held) < len(seen) else []
 
     def add_failures(self, failures: list[tuple[str, str]]) -> None:
         now = _now()
