@@ -17,7 +17,9 @@ maps keys to document ids through the workspace's document sources, and reports
   labelled `other` are gold singletons);
 - throughput in documents per second of each stage: ingest/clean (the rest: read, clean, analyse,
   sign, and with --embeddings embed the lead, all in the workers; store), LSH + exact pair checks
-  (`DuplicateFinder.add`), stories (`StoryClusterer.add`).
+  (`DuplicateFinder.add`), stories (`StoryClusterer.add`);
+- goals: the issue's bars for the three quality figures and, when the run takes the whole corpus with
+  --embeddings, its minutes against WHOLE_CORPUS_MINUTES.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ DUPLICATE_GOLD = GOLD / "snn_duplicates.tsv"
 STORY_GOLD = GOLD / "snn_stories.tsv"
 BAND_GOLD = GOLD / "snn_duplicates_band.tsv"     # pairs of the whole corpus near the containment rules
 GOALS = {"duplicates precision": 0.95, "duplicates recall": 0.90, "stories BCubed F1": 0.85}
+# The issue's time goal, judged only on a run of the whole corpus with lead embeddings: at most this many.
+WHOLE_CORPUS_MINUTES = 30
 
 # --- the corpus -------------------------------------------------------------------------------------
 
@@ -320,13 +324,17 @@ def run(args) -> dict:
     duplicates = score_duplicates(duplicates_gold, ids, found["pairs"], found["measured"])
     band = score_duplicates(band_gold, ids, found["pairs"], found["measured"])
     stories = score_stories(stories_gold, ids, found["members"])
-    goals = {"duplicates precision": duplicates["precision"], "duplicates recall": duplicates["recall"],
-             "stories BCubed F1": stories["bcubed"]["f1"]}
-    return {"command": " ".join(sys.argv), "embeddings": args.embeddings, "workers": args.workers, "engine": args.engine,
-            "analysis": args.analysis,
+    goals = {name: {"value": value, "goal": GOALS[name], "met": value >= GOALS[name]} for name, value in
+             (("duplicates precision", duplicates["precision"]), ("duplicates recall", duplicates["recall"]),
+              ("stories BCubed F1", stories["bcubed"]["f1"]))}
+    if args.embeddings and len(set(keys)) == len(corpus):
+        minutes = round(found["throughput"]["total seconds"] / 60, 1)
+        goals["whole corpus minutes"] = {"value": minutes, "goal": WHOLE_CORPUS_MINUTES, "at most": True,
+                                         "met": minutes <= WHOLE_CORPUS_MINUTES}
+    return {"command": " ".join(sys.argv), "embeddings": args.embeddings, "workers": args.workers,
+            "engine": args.engine, "analysis": args.analysis,
             "duplicates": duplicates, "duplicates band": band, "stories": stories, "throughput": found["throughput"],
-            "goals": {name: {"value": value, "goal": GOALS[name], "met": value >= GOALS[name]}
-                      for name, value in goals.items()}}
+            "goals": goals}
 
 
 def keys_file(db: Path) -> Path:
@@ -371,8 +379,8 @@ def print_text(result: dict, examples: int) -> None:
     for name, stage in thr["stages"].items():
         print(f"{name:<38} {stage['seconds']:>8} {stage['docs/s'] or '-':>8}")
     print(f"\nevents split into several stories (event: stories): {sto['split events']}")
-    print("\ngoals: " + ", ".join(f"{n} {g['value']:.3f} (>= {g['goal']}) {'met' if g['met'] else 'MISSED'}"
-                                  for n, g in result["goals"].items()))
+    print("\ngoals: " + ", ".join(f"{n} {g['value']:.3f} ({'<=' if g.get('at most') else '>='} {g['goal']})"
+                                  f" {'met' if g['met'] else 'MISSED'}" for n, g in result["goals"].items()))
     for kind, rows in (*dup["errors"].items(), *sto["errors"].items()):
         if rows:
             print(f"\n{kind} ({len(rows)}), first {examples}:")
