@@ -42,14 +42,12 @@ class InOrderLoader:
         self.seen: list[str] = []
         self.presigned: dict[str, Signed] = {}
         # Sources of content another partition stores: a partition that ran after the one storing it
-        # (Dask) can be loaded before it (shards load in input order); recorded once it is stored.
+        # (Dask) can be loaded before it (shards load in input order); recorded by `finish`, when every
+        # partition is in.
         self.orphans: list[tuple[str, str]] = []
 
     def store(self, batch: Batch) -> Outcome:
-        outcome = outcome_of(batch, store_batch(self.storage, batch))
-        if self.orphans:
-            self.orphans = self.storage.add_sources(self.orphans)
-        return outcome
+        return outcome_of(batch, store_batch(self.storage, batch))
 
     def item_failures(self, failures: list[ItemFailure]) -> None:
         """Inputs that are no partition (a missing path): one line each, as the plain ingest."""

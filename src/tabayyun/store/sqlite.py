@@ -208,12 +208,13 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
         pairs whose content this workspace does not hold, recorded nowhere (a shard written against
         another workspace, or whose original is in a later shard)."""
         now = _now()
+        held, missing = [], []
         with self.conn:
-            held = [(doc_id, source) for doc_id, source in seen if self.has(doc_id)]
+            for doc_id, source in seen:
+                (held if self.has(doc_id) else missing).append((doc_id, source, now))
             self.conn.executemany("INSERT INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)"
-                                  " ON CONFLICT DO NOTHING",
-                                  [(doc_id, source, now) for doc_id, source in held])
-        return [pair for pair in seen if pair not in set(held)] if len(held) < len(seen) else []
+                                  " ON CONFLICT DO NOTHING", held)
+        return [(doc_id, source) for doc_id, source, _ in missing]
 
     def add_failures(self, failures: list[tuple[str, str]]) -> None:
         now = _now()
