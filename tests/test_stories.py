@@ -361,6 +361,18 @@ def test_only_whole_copies_take_the_duplicate_shortcut(workspace):
     assert reason == {"duplicate_of": a} and story.id == story_of[a] and score == 1.0
 
 
+def test_the_copies_of_a_batch_are_those_of_each_document(workspace):
+    """Placing a batch looks up the whole copies of all its documents at once: both sides of a pair,
+    the Jaccard bar, each list by id, and an empty one for a document without copies."""
+    storage = workspace.storage
+    ids = sorted(row[0] for row in storage.conn.execute("SELECT id FROM documents"))
+    a, b, c = [d for d in ids if not storage.duplicates_of(d)][:3]
+    storage.add_signatures([], [(min(a, b), max(a, b), 0.9, 0.9, "test"), (min(a, c), max(a, c), 0.3, 0.9, "test")])
+    assert storage.copies_of([c, b, a, "absent"], min_jaccard=0.5) == {a: [b], b: [a], c: [], "absent": []}
+    assert storage.copies_of([a, b, c]) == {a: sorted([b, c]), b: [a], c: [a]}
+    assert storage.duplicates_of(a) == sorted([b, c]) and storage.duplicates_of(c, min_jaccard=0.5) == []
+
+
 def test_a_story_stretched_over_a_week_takes_only_close_reports(workspace):
     """A report that would stretch a story over MAX_SPAN_DAYS needs LONG_FACTOR times the threshold,
     a whole copy included (template cables repeat for weeks); the reason says how long the story

@@ -28,12 +28,15 @@ Unless a comment says otherwise, the figures in the comments below were measured
 gold of bench/gold (250 articles, 3 to 11 August). On the whole gold (654 articles, 47 events), with
 the whole corpus (full analysis, lead vectors) re-clustered, the long-story threshold and the nearest
 recent vector took BCubed F1 from 0.812 (P 0.831, R 0.794) to 0.888 (P 0.950, R 0.833); the whole
-corpus clustered at ingest scores 0.881 (P 0.954, R 0.818; it was 0.824).
+corpus clustered at ingest scores 0.881 (P 0.954, R 0.818; it was 0.824) with 200-character leads,
+0.854 (P 0.928, R 0.791) with the shipped 180 (search.semantic.LEAD_CHARS; re-clustered 0.867).
+These figures were measured with 200-character leads unless they say otherwise.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -93,6 +96,10 @@ def terms_of(title: str | None, lead: str | None) -> frozenset[str]:
 
     text = f"{title or ''}\n{lead or ''}"
     return frozenset(stem for word in words(text) if not _is_stop_word(word) and len(stem := light_stem(word)) > 1)
+
+
+def _shared_entities(doc: _Doc, story: _Story) -> list[str]:
+    return sorted(e for e in doc.entities if e in story.entities)[:5]
 
 
 def _day(value) -> date | None:
@@ -239,6 +246,7 @@ class StoryClusterer:
         self.df: Counter = Counter()
         self._log_df = _LogDf()
         self._log_docs = 0.0                    # log(docs + 1)
+        self._stamp = 0                         # see _norm_stamp
         self.docs = 0
         self.index: dict[str, _Growing] = {}    # key -> the stories holding it
         self.spans = _Spans()
@@ -279,6 +287,7 @@ class StoryClusterer:
         keys = doc.terms | {"@" + e for e in doc.entities}
         self.docs += 1
         self._log_docs = math.log(self.docs + 1)
+        self._stamp = int(16 * self._log_docs / math.log(2))
         self.df.update(keys)
         self._log_df.counted(self.df, keys)
 
@@ -321,7 +330,8 @@ class StoryClusterer:
         if not keys or not counts:
             return 0.0
         weights, norm = self._weights(keys, prefix, doc)
-        dot = sum(weights[k] * counts[k] for k in weights.keys() & counts.keys())   # the smaller side walked
+        shared = weights.keys() & counts.keys()     # the smaller side walked
+        dot = sum(map(operator.mul, map(weights.__getitem__, shared), map(counts.__getitem__, shared)))
         if not dot:
             return 0.0
         return dot / (norm * self._story_norm(story, prefix))
@@ -331,7 +341,8 @@ class StoryClusterer:
         story under the same idf: its weights are kept while its placement lasts."""
         cached = doc.weights.get(prefix) if doc is not None else None
         if cached is None:
-            weights = {k: self._idf(prefix + k) ** 2 for k in keys}
+            log_docs, log_df = self._log_docs, self._log_df     # _idf, inlined: millions of calls
+            weights = {k: (log_docs - log_df[prefix + k] + 1.0) ** 2 for k in keys}
             cached = weights, math.sqrt(sum(weights.values()))
             if doc is not None:
                 doc.weights[prefix] = cached
@@ -339,8 +350,8 @@ class StoryClusterer:
 
     def _norm_stamp(self) -> int:
         """Changes each time the number of documents grows by a sixteenth of a doubling (4.4%, which
-        moves an idf by at most 0.043)."""
-        return int(16 * self._log_docs / math.log(2))
+        moves an idf by at most 0.043); set as documents are counted, read millions of times."""
+        return self._stamp
 
     def _story_norm(self, story: _Story, prefix: str) -> float:
         """The idf-weighted norm of a story's counts. It costs a pass over every term of the story, and
@@ -372,18 +383,23 @@ class StoryClusterer:
                 story.norms[prefix] = (cached[0], cached[1] + added)
 
     def similarity(self, doc: _Doc, story: _Story) -> dict:
-        """The parts of the similarity of `doc` to `story` and their weighted mix (`score`)."""
+        """The parts of the similarity of `doc` to `story`, their weighted mix (`score`) and the first
+        names they share."""
+        return {**self._scores(doc, story), "shared_entities": _shared_entities(doc, story)}
+
+    def _scores(self, doc: _Doc, story: _Story) -> dict:
+        """`similarity` without the shared names: placing a document scores dozens of stories and
+        keeps the reason of one."""
         parts = {"terms": round(self._cosine(doc.terms, story, doc=doc), 4),
                  "entities": round(self._cosine(doc.entities, story, "@", doc), 4)}
         weights = WEIGHTS_NO_EMBEDDING
         if doc.vector is not None and story.recent:
             if story.recent_matrix is None:
                 story.recent_matrix = np.vstack(story.recent)
-            cosine = float((story.recent_matrix @ doc.vector).max())
+            cosine = float(np.maximum.reduce(story.recent_matrix @ doc.vector))   # .max(), without its wrapper
             parts["embedding"] = round(min(1.0, max(0.0, (cosine - EMB_FLOOR) / EMB_SPAN)), 4)
             weights = WEIGHTS
         parts["score"] = round(sum(weights[k] * parts[k] for k in weights), 4)
-        parts["shared_entities"] = sorted(e for e in doc.entities if e in story.entities)[:5]
         return parts
 
     def _candidates(self, doc: _Doc) -> tuple[dict[int, int], dict[int, int]]:
@@ -405,8 +421,11 @@ class StoryClusterer:
         return (dict(zip(voted[~far][:MAX_CANDIDATES].tolist(), gaps[~far][:MAX_CANDIDATES].tolist())),
                 dict(zip(voted[far][:TOO_FAR_SHOWN].tolist(), gaps[far][:TOO_FAR_SHOWN].tolist())))
 
-    def _place(self, doc: _Doc) -> tuple[_Story | None, float, dict]:
-        """The story `doc` joins (None: it starts one), with its score and reason."""
+    def _place(self, doc: _Doc, copies: list[str] | None = None) -> tuple[_Story | None, float, dict]:
+        """The story `doc` joins (None: it starts one), with its score and reason; `copies`: its stored
+        whole copies (near-duplicates of Jaccard >= JACCARD_MIN), looked up when not given."""
+        if copies is None:
+            copies = self.storage.duplicates_of(doc.id, min_jaccard=JACCARD_MIN)
         doc.weights.clear()
         # Only whole copies: following pairs kept for containment alone chained roundups and template
         # cables into one story of 1,276 articles over three weeks, which pulled four reports of one
@@ -415,7 +434,7 @@ class StoryClusterer:
         # bar: a Jaccard of 0.4 gave 0.852 and 0.6 gave 0.853; JACCARD_MIN is the duplicate finder's own.
         # On bench/connect.py's 1,800-article default it cost 0.862 -> 0.846 (precision 0.877 -> 0.843):
         # with few other articles, the containment pairs there pointed to the right story more often.
-        for other in self.storage.duplicates_of(doc.id, min_jaccard=JACCARD_MIN):
+        for other in copies:
             story_id = self.doc_story.get(other)
             if story_id is not None and self.spans.span_with(np.array([story_id]), doc.day)[0] <= MAX_SPAN_DAYS:
                 return self.stories[story_id], 1.0, {"duplicate_of": other}
@@ -427,7 +446,7 @@ class StoryClusterer:
         ids = sorted(near)
         for story_id, span in zip(ids, self.spans.span_with(np.array(ids, np.int64), doc.day).tolist()):
             story = self.stories[story_id]
-            reason = {**self.similarity(doc, story), "days": near[story_id]}
+            reason = {**self._scores(doc, story), "shared_entities": [], "days": near[story_id]}
             if span > MAX_SPAN_DAYS:
                 reason["span"] = span
             if "embedding" in reason and max(reason["terms"], reason["entities"]) < MIN_SHARED_TERMS:
@@ -440,6 +459,7 @@ class StoryClusterer:
             if reason["score"] >= self._threshold(reason) and reason["score"] > joined_reason["score"]:
                 joined, joined_reason = story, reason
         if joined is not None:
+            joined_reason["shared_entities"] = _shared_entities(doc, joined)
             return joined, joined_reason["score"], joined_reason
         if "too_few_shared_words" in closest:
             closest["too_few_shared_words"] = sorted(closest["too_few_shared_words"],
@@ -477,8 +497,9 @@ class StoryClusterer:
             placed, touched = {}, set()
             members = []
             last_id = max(self.storage.max_story_id(), max(self.stories, default=0))
+            copies = self.storage.copies_of([doc.id for doc in docs], min_jaccard=JACCARD_MIN)
             for doc in docs:
-                story, score, reason = self._place(doc)
+                story, score, reason = self._place(doc, copies[doc.id])
                 if story is None:
                     last_id += 1
                     story = self.stories[last_id] = _Story(last_id)
@@ -500,7 +521,9 @@ class StoryClusterer:
         weighed again only when the story has grown by a quarter since; in between, the new members
         challenge the current choice."""
         def centrality(member):
-            return member[1] is not None, self._cosine(member[2], story), member[0]
+            # Rounded: the order in which a set of words is summed follows Python's per-process string
+            # hashing, so two members of one story could swap places between runs in the last bits.
+            return member[1] is not None, round(self._cosine(member[2], story), 9), member[0]
 
         size = len(story.members)
         if story.central is None or size <= LABEL_ALL_UPTO or size * 4 >= story.labelled * 5:

@@ -14,10 +14,13 @@ from tabayyun.model import Document
 from tabayyun.search.embed import Embedder, decode_matrix
 
 # A lead is the title and the start of the first paragraph, what a news article says it is about:
-# about 60 e5 tokens. The embedding cost grows with the length (1.4 ms a token on one core): 300
-# characters cost 120 ms a lead, 200 about 85, and embedding is nearly all of an ingest's CPU with the
-# basic analysis. At 200 the stories of bench/connect.py's sample score as well as at 300.
-LEAD_CHARS = 200
+# about 53 e5 tokens. The embedding cost grows with the length (1.4 ms a token on one core): 300
+# characters cost 120 ms a lead, 200 about 85, and embedding is nearly all of an ingest's CPU. At 200
+# the stories of bench/connect.py's sample score as well as at 300. The whole of SaudiNewsNet with
+# the full analysis (bench/connect.py --limit 100000 --embeddings --analysis full) at 200, 180 and 160
+# characters: 31.5, 27.9 and 26.7 minutes on 2 cores (the goal is 30), stories BCubed F1 0.881, 0.854
+# and 0.841 (the goal is 0.85); duplicates the same.
+LEAD_CHARS = 180
 # A long backfill keeps what it has done: vectors and links are committed every this many leads.
 LEADS_PER_COMMIT = 256
 # Candidate paragraphs are cut to this many characters before they are embedded.

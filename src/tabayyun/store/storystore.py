@@ -74,11 +74,20 @@ class StoryStore:
         return found
 
     def duplicates_of(self, doc_id: str, min_jaccard: float = 0.0) -> list[str]:
-        """The documents stored as near-duplicates of `doc_id`, those of Jaccard >= `min_jaccard`."""
-        return [row[0] for row in self.conn.execute(
-            "SELECT doc_b FROM duplicate_pairs WHERE doc_a = ? AND jaccard >= ?"
-            " UNION SELECT doc_a FROM duplicate_pairs WHERE doc_b = ? AND jaccard >= ? ORDER BY 1",
-            (doc_id, min_jaccard, doc_id, min_jaccard))]
+        """The documents stored as near-duplicates of `doc_id`, those of Jaccard >= `min_jaccard`, by id."""
+        return self.copies_of([doc_id], min_jaccard)[doc_id]
+
+    def copies_of(self, doc_ids: list[str], min_jaccard: float = 0.0) -> dict[str, list[str]]:
+        """`duplicates_of` for many documents in a few queries: doc_id -> its near-duplicates, by id."""
+        found: dict[str, set[str]] = {doc_id: set() for doc_id in doc_ids}
+        for chunk in _chunks(sorted(found)):
+            marks = ",".join("?" * len(chunk))
+            for mine, other in self.conn.execute(
+                    f"SELECT doc_a, doc_b FROM duplicate_pairs WHERE doc_a IN ({marks}) AND jaccard >= ?"
+                    f" UNION ALL SELECT doc_b, doc_a FROM duplicate_pairs WHERE doc_b IN ({marks}) AND jaccard >= ?",
+                    [*chunk, min_jaccard, *chunk, min_jaccard]):
+                found[mine].add(other)
+        return {doc_id: sorted(others) for doc_id, others in found.items()}
 
     def save_stories(self, stories: list[tuple[int, str | None, str | None, str | None, str | None]],
                      members: list[tuple[str, int, float, dict]]) -> None:
