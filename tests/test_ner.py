@@ -102,6 +102,23 @@ def test_clitics_leave_the_canonical_but_not_the_span():
     assert places.get("للولايات المتحدة") == "الولايات المتحده"
 
 
+def test_what_was_tagged_before_does_not_change_a_name():
+    """The tagger caches each word's summed weights: by the word as written, since على ("on") and
+    علي (the name Ali) share a normalized form but not their features. Keyed by that form, the name
+    was read as the preposition in any process that had tagged the preposition first."""
+    model = load_model()
+    text = ["وقال علي الأمين إن الاجتماع كان مثمرا.", "التقى الرئيس علي بونغو بنظيره الفرنسي."]
+
+    def people() -> list[str]:
+        return [e.text for e in find_entities(text, model) if e.type == "PER"]
+
+    model.clear_caches()
+    fresh = people()
+    model.clear_caches()
+    find_entities(["جلس الرجل على الكرسي وتحدث على الهاتف على مدى ساعة."], model)
+    assert people() == fresh == ["علي الأمين", "علي بونغو"]
+
+
 def test_bio_spans_follow_conlleval():
     tags = ["B-PER", "I-PER", "O", "I-LOC", "I-LOC", "B-ORG", "B-ORG", "I-MISC", "B-PERS", "I-PERS"]
     assert bio_spans(tags) == [(0, 2, "PER"), (3, 5, "LOC"), (5, 6, "ORG"), (6, 7, "ORG"), (7, 8, "MISC"),
@@ -185,7 +202,7 @@ def test_held_out_anercorp_score(held_out, record_property):
     assert overall["f1"] >= HELD_OUT_FLOOR
 
 
-@pytest.mark.xfail(reason="goal not reached: the feature-based tagger with word clusters scores 0.725 exact-span F1", strict=False)
+@pytest.mark.xfail(reason="goal not reached: the feature-based tagger with word clusters scores 0.726 exact-span F1", strict=False)
 def test_held_out_anercorp_goal(held_out):
     assert held_out["overall"]["f1"] >= HELD_OUT_GOAL
 

@@ -139,12 +139,12 @@ class NerModel:
 
     def _vec(self, slot: int, record: Lex):
         cache = self._caches[slot]
-        vec = cache.get(record.norm)
+        vec = cache.get(record.token)
         if vec is None:
             if len(cache) > 200_000:
                 cache.clear()
             feats = (record.f0, record.fm1, record.fp1, record.fm2, record.fp2)[slot]
-            vec = cache[record.norm] = self._sum(feats)
+            vec = cache[record.token] = self._sum(feats)
         return vec
 
     def _transition_rows(self, record: Lex):

@@ -43,6 +43,9 @@ class Lex:
     fm2: tuple[str, ...]
     fp2: tuple[str, ...]
     cluster: str = ""  # the word's middle-granularity cluster ("" when it has none)
+    # The token itself: what the tagger caches the summed weights by. Not `norm`, which one word type
+    # can share with another of other features (على, "on", and علي, the name Ali).
+    token: str = ""
 
 
 def _shape(norm: str) -> str:
@@ -169,7 +172,7 @@ def lex(token: str) -> Lex:
         fp1.extend(cp1)
         fm2.extend(cm2)
         fp2.extend(cp2)
-    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2), cluster)
+    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2), cluster, token)
     _LEX[token] = record
     return record
 
