@@ -19,7 +19,8 @@ from tabayyun.search.embed import Embedder, decode_matrix
 # the stories of bench/connect.py's sample score as well as at 300. The whole of SaudiNewsNet with
 # the full analysis (bench/connect.py --limit 100000 --embeddings --analysis full) at 200, 180 and 160
 # characters: 31.5, 27.9 and 26.7 minutes on 2 cores (the goal is 30), stories BCubed F1 0.881, 0.854
-# and 0.841 (the goal is 0.85); duplicates the same.
+# and 0.841 (the goal is 0.85); duplicates the same. At 180 again after a fix to entity tagging: 29.0
+# minutes, 0.865 (docs/scaling.md).
 LEAD_CHARS = 180
 # A long backfill keeps what it has done: vectors and links are committed every this many leads.
 LEADS_PER_COMMIT = 256
