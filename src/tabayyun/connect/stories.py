@@ -446,6 +446,7 @@ class StoryClusterer:
         ids = sorted(near)
         for story_id, span in zip(ids, self.spans.span_with(np.array(ids, np.int64), doc.day).tolist()):
             story = self.stories[story_id]
+            # "shared_entities" holds its place in the stored reason; only the story joined gets them.
             reason = {**self._scores(doc, story), "shared_entities": [], "days": near[story_id]}
             if span > MAX_SPAN_DAYS:
                 reason["span"] = span

@@ -211,10 +211,13 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
         held, missing = [], []
         with self.conn:
             for doc_id, source in seen:
-                (held if self.has(doc_id) else missing).append((doc_id, source, now))
+                if self.has(doc_id):
+                    held.append((doc_id, source, now))
+                else:
+                    missing.append((doc_id, source))
             self.conn.executemany("INSERT INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)"
                                   " ON CONFLICT DO NOTHING", held)
-        return [(doc_id, source) for doc_id, source, _ in missing]
+        return missing
 
     def add_failures(self, failures: list[tuple[str, str]]) -> None:
         now = _now()
