@@ -7,6 +7,7 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tabayyun
@@ -429,3 +430,48 @@ def test_the_meaning_part_is_the_nearest_recent_member(workspace):
     oldest = _Doc("y", "عنوان", date(2024, 3, 1), frozenset({"مشترك"}), frozenset(), np.eye(RECENT_VECTORS + 1)[0])
     assert clusterer.similarity(latest, story)["embedding"] == 1.0      # the centroid's cosine: 0.12
     assert clusterer.similarity(oldest, story)["embedding"] == 0.0      # dropped from the latest ones
+
+
+@pytest.mark.parametrize("lookup_ratio", [0, 1000])    # every other story's keys looked up, or all read
+def test_topic_links_shortcuts_match_the_plain_computation(workspace, monkeypatch, lookup_ratio):
+    """Topic links found by array (candidate keys ranked by array, every candidate pair scored at once,
+    cosines to recent vectors by blocks of probes) are those found by scoring each candidate pair."""
+    from tabayyun.connect import topics
+    from tabayyun.connect.stories import StoryClusterer, _Story
+
+    monkeypatch.setattr(topics, "CANDIDATE_KEYS", 3)        # few keys: ties at the cut are common
+    monkeypatch.setattr(topics, "TOPIC_THRESHOLD", 0.1)     # the sample's stories are apart: link more
+    monkeypatch.setattr(topics, "TOPIC_THRESHOLD_NO_EMBEDDING", 0.05)
+    monkeypatch.setattr(topics, "LOOKUP_RATIO", lookup_ratio)
+    monkeypatch.setattr(topics, "BLOCK_CELLS", 30)          # three probes per block (10 vectors)
+    clusterer = StoryClusterer(workspace.storage)
+    clusterer.stories = {}
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=8)
+    for n, doc in enumerate(clusterer._docs(sorted(row[0] for row in workspace.storage.conn.execute("SELECT id FROM documents")))):
+        if n % 3:       # vectors near one another for two documents in three, none for the others
+            vector = (base + 0.4 * rng.normal(size=8)).astype(np.float32)
+            doc.vector = vector / np.linalg.norm(vector)
+        else:
+            doc.vector = None
+        clusterer._join(clusterer.stories.setdefault(n // 2 + 1, _Story(n // 2 + 1)), doc)
+    assert len(clusterer.stories) == 8
+
+    plain, tied = [], 0
+    for story_id in sorted(clusterer.stories):
+        probe = topics._probe(clusterer.stories[story_id])
+        keys = [k for k in probe.terms | {"@" + e for e in probe.entities} if len(clusterer.index[k]) > 1]
+        ranked = sorted(keys, key=lambda k: (-clusterer._idf(k), k))
+        tied += len(ranked) > 3 and clusterer._idf(ranked[2]) == clusterer._idf(ranked[3])
+        others = {o for key in ranked[:3] for o in clusterer.index[key]} - {story_id}
+        assert topics._Candidates(clusterer).of(clusterer.stories[story_id]).tolist() == sorted(others)
+        for other_id in sorted(o for o in others if o > story_id):
+            reason = clusterer.similarity(probe, clusterer.stories[other_id])
+            threshold = topics.TOPIC_THRESHOLD if "embedding" in reason else topics.TOPIC_THRESHOLD_NO_EMBEDDING
+            score, limit = (x[0] for x in topics._PairScores(clusterer, sorted(clusterer.stories)).scores(
+                story_id, [other_id]))
+            assert score == pytest.approx(reason["score"], abs=2e-4) and limit == threshold
+            if reason["score"] >= threshold:
+                plain.append({"stories": [story_id, other_id], **reason})
+    assert tied and plain and any(0 < link.get("embedding", 0) < 1 for link in plain)
+    assert topics._links(clusterer) == plain
