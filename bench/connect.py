@@ -5,6 +5,7 @@
     python bench/connect.py --candidates OUT.tsv     # the candidate pairs the duplicate gold was drawn from
     python bench/connect.py --limit 100000 --embeddings --keep /tmp/snn.db   # keep the workspace, then
     python bench/connect.py --recluster /tmp/snn.db  # place its stories again (about 90 s on the whole corpus)
+    python bench/connect.py --topics /tmp/snn.db     # its topic links, against scoring every candidate pair
 
 Gold (bench/gold/snn_duplicates.tsv, snn_duplicates_band.tsv, snn_stories.tsv; see bench/gold/README.md) names
 articles by key `snnNNNNN`: the position (0-based) of the article in the corpus as `saudinewsnet_sample`
@@ -361,6 +362,32 @@ def recluster(db: Path) -> dict:
             "stories": score_stories(read_tsv(STORY_GOLD), ids, members)}
 
 
+def topic_links(db: Path) -> dict:
+    """The topic links of a kept workspace, found as `list_topics` finds them (every candidate pair of a
+    story scored at once with numpy, those near the threshold one by one) and, as the reference, with
+    every candidate pair scored one by one; CPU seconds of each and of loading the stories."""
+    from tabayyun.connect.stories import StoryClusterer
+    from tabayyun.connect.topics import _links
+    from tabayyun.store import open_storage
+
+    storage = open_storage(db)
+    started = time.process_time()
+    clusterer = StoryClusterer(storage)
+    clusterer._load()
+    result = {"command": " ".join(sys.argv), "stories": len(clusterer.stories),
+              "load cpu seconds": round(time.process_time() - started, 1)}
+    found = {}
+    for name, shortcut in (("every pair", False), ("shortcut", True)):
+        started = time.process_time()
+        found[name] = _links(clusterer, shortcut)
+        result[f"{name} cpu seconds"] = round(time.process_time() - started, 1)
+    storage.close()
+    result["links"] = len(found["shortcut"])
+    result["same links"] = found["shortcut"] == found["every pair"]
+    result["ratio"] = round(result["shortcut cpu seconds"] / max(result["every pair cpu seconds"], 1e-9), 3)
+    return result
+
+
 def print_text(result: dict, examples: int) -> None:
     dup, sto, thr = result["duplicates"], result["stories"], result["throughput"]
     print(f"duplicates  pairs {dup['pairs']}  P {dup['precision']:.3f}  R {dup['recall']:.3f}  F1 {dup['f1']:.3f}"
@@ -405,7 +432,17 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build the workspace here (a new SQLite file) and keep it")
     parser.add_argument("--recluster", type=Path, metavar="DB",
                         help="a workspace kept with --keep: place its stories again and score them, nothing else")
+    parser.add_argument("--topics", type=Path, metavar="DB",
+                        help="a workspace kept with --keep: time its topic links against the pair-by-pair reference")
     args = parser.parse_args()
+    if args.topics:
+        result = topic_links(args.topics)
+        print(json.dumps(result, ensure_ascii=False, indent=1) if args.format == "json" else
+              f"{'stories':>8} {'links':>6} {'load s':>7} {'every pair s':>13} {'shortcut s':>11} {'ratio':>6} same\n"
+              f"{result['stories']:>8} {result['links']:>6} {result['load cpu seconds']:>7} "
+              f"{result['every pair cpu seconds']:>13} {result['shortcut cpu seconds']:>11} {result['ratio']:>6} "
+              f"{result['same links']}")
+        return 0 if result["same links"] else 1
     if args.recluster:
         result = recluster(args.recluster)
         bc = result["stories"]["bcubed"]

@@ -2,12 +2,13 @@
 
     python bench/engine.py [--shared ../shared] [--limit 5000] [--analysis full] [--postgres URL]
                            [--corpus saudinewsnet|synthetic] [--source /tmp/tabayyun-bench/snn31k.db]
-                           [--engines plain,dask]
+                           [--engines plain,dask] [--embed]
 
 On the first --limit SaudiNewsNet articles (one JSONL file, built by bench/search.py's reader), or on
 --limit synthetic articles recombined from them (`--corpus synthetic`: bench/scale_corpus.py, the
 issue's 100k slice with --limit 100000; it needs the workspace bench/serve_search.py builds), each
-run into a fresh SQLite workspace (the Dask engine through Parquet shards), with lead embeddings off:
+run into a fresh SQLite workspace (the Dask engine through Parquet shards), with lead embeddings off
+unless --embed (the whole per-document pipeline of `tabayyun ingest`, about four times the CPU):
 prints engine, workers, documents stored, seconds, documents per second and the ratio to the same
 engine with 1 worker. The Dask local cluster is started before the clock starts (its start-up, a few
 seconds, is printed apart). With --postgres, the Dask runs also go straight into fresh schemas of
@@ -116,7 +117,7 @@ def bench(corpus: Path, folder: Path, args) -> list[Run]:
     for workers in (1, 2) if "plain" in args.engines else ():
         # workers=1 analyses in this process: its CPU is the driver's, none is the workers'.
         runs.append(timed("plain", workers, str(folder / f"plain{workers}.db"), lambda s: ingest(
-            s, [str(corpus)], workers=workers, stages=stages, embed=False)))
+            s, [str(corpus)], workers=workers, stages=stages, embed=args.embed)))
     if "dask" not in args.engines:
         return runs
     targets = [("dask (shards -> SQLite)", lambda n: str(folder / f"dask{n}.db"))]
@@ -130,7 +131,7 @@ def bench(corpus: Path, folder: Path, args) -> list[Run]:
             for name, target in targets:
                 address = target(workers)
                 runs.append(timed(name, workers, address, lambda s: dask_ingest(
-                    s, [str(corpus)], client=client, stages=stages, embed=False), client))
+                    s, [str(corpus)], client=client, stages=stages, embed=args.embed), client))
                 if "://" in address:
                     drop_schema(args.postgres, address)
     return runs
@@ -162,6 +163,7 @@ def main() -> int:
     parser.add_argument("--source", type=Path, default=DEFAULT_DB, help="real articles recombined (--corpus synthetic)")
     parser.add_argument("--engines", type=lambda text: set(text.split(",")), default={"plain", "dask"},
                         help="the engines to run, comma-separated (plain,dask)")
+    parser.add_argument("--embed", action="store_true", help="embed each new document's lead, as ingest does")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -175,7 +177,8 @@ def main() -> int:
         if corpus is None:
             print(f"no SaudiNewsNet corpus under {args.shared}/data/saudinewsnet", file=sys.stderr)
             return 1
-        print(f"{args.limit} {args.corpus} articles, analysis {args.analysis}, embeddings off", file=sys.stderr)
+        print(f"{args.limit} {args.corpus} articles, analysis {args.analysis}, embeddings {'on' if args.embed else 'off'}",
+              file=sys.stderr)
         print_table(bench(corpus, folder, args))
     return 0
 

@@ -173,7 +173,8 @@ def test_kept_shards_load_with_the_plain_ingest(cluster, plain, sample_dir, tmp_
     storage.close()
     assert loaded.stored == len(plain("sample")["documents"]) and loaded.partitions == report.partitions
     assert snapshot(other) == plain("sample")
-    # Shards written before workers sent their shingle hashes load alike: those are shingled again.
+    # Shards written before workers sent their shingle hashes and story keys load alike: the
+    # documents are shingled again and their story keys computed by the writer.
     import pyarrow.parquet as pq
 
     older = tmp_path / "older"
@@ -181,7 +182,8 @@ def test_kept_shards_load_with_the_plain_ingest(cluster, plain, sample_dir, tmp_
     for path in shard_paths(str(older)):
         table = pq.read_table(path)
         assert table.column("shingle_hashes").null_count < table.num_rows
-        pq.write_table(table.drop(["shingle_hashes"]), path)
+        assert table.column("story_keys").null_count < table.num_rows
+        pq.write_table(table.drop(["shingle_hashes", "story_keys"]), path)
     storage = open_storage(str(tmp_path / "third.db"))
     ingest(storage, [str(older)], workers=1, embed=False)
     storage.close()
@@ -361,3 +363,26 @@ def test_a_source_loaded_before_its_content_waits_for_it(tmp_path):
         recorded = conn.execute("SELECT source FROM ingest_failures").fetchall()
     assert sources == [(doc.id, "copy.txt"), (doc.id, "first.txt")]
     assert recorded == [("elsewhere.txt",)]
+
+
+def test_a_batch_keeps_what_was_computed_for_the_copy_it_stores(tmp_path):
+    """One content read twice with other metadata (a date, a title) may be cleaned otherwise; the
+    workspace stores the first copy, so the batch keeps the first copy's index rows, signature, story
+    keys and lead (it kept the last one's: a stored page indexed by its copy's rows)."""
+    from tabayyun.engine.shards import Batch, store_batch
+    from tabayyun.ingest import _Done
+    from tabayyun.model import Document
+
+    first = Document(id="c0ffee", text="نص الخبر", title="عنوان", paragraphs=["وصلت السفينة إلى الميناء"])
+    copy = Document(id="c0ffee", text="نص الخبر", title="عنوان", paragraphs=[])
+    batch = Batch()
+    for doc, rows, keys in ((first, ["عنوان", "وصل سفين مين"], (["سفين"], [])), (copy, ["عنوان"], ([], []))):
+        batch.add(_Done("record", doc=doc, index_texts=rows, presigned=(len(rows), b"", b""), story_keys=keys,
+                        leads=[(doc.id, "e5", f"lead-{len(rows)}")], size=10))
+    assert len(batch.docs) == 2
+    assert batch.index_texts == {"c0ffee": ["عنوان", "وصل سفين مين"]} and batch.presigned["c0ffee"][0] == 2
+    assert batch.story_keys == {"c0ffee": (["سفين"], [])} and batch.leads == [("c0ffee", "e5", "lead-2")]
+    storage = open_storage(str(tmp_path / "w.db"))
+    assert store_batch(storage, Batch(docs=batch.docs, index_texts=batch.index_texts)) == [True, False]
+    assert storage.document_terms(["c0ffee"])["c0ffee"] == {"عنوان", "وصل", "سفين", "مين"}
+    storage.close()

@@ -474,4 +474,20 @@ def test_topic_links_shortcuts_match_the_plain_computation(workspace, monkeypatc
             if reason["score"] >= threshold:
                 plain.append({"stories": [story_id, other_id], **reason})
     assert tied and plain and any(0 < link.get("embedding", 0) < 1 for link in plain)
-    assert topics._links(clusterer) == plain
+    assert topics._links(clusterer) == plain == topics._links(clusterer, shortcut=False)
+
+
+def test_story_keys_from_a_worker_are_those_of_the_stored_document(workspace):
+    """Workers send each new document's story keys; the writer computes the same from what it stored
+    (shards of older versions), in the same order (set layouts, hence float sums, follow it)."""
+    from tabayyun.connect.stories import document_story_keys, story_keys
+
+    ids = sorted(row[0] for row in workspace.storage.conn.execute("SELECT id FROM documents"))
+    stored = workspace.storage.story_inputs(ids)
+    with_entities = 0
+    for doc_id in ids:
+        sent = document_story_keys(workspace.get(doc_id))
+        assert sent == story_keys(stored[doc_id]["title"], stored[doc_id]["lead"], stored[doc_id]["entities"])
+        assert sent[0] and len(set(sent[0])) == len(sent[0])
+        with_entities += bool(sent[1])
+    assert with_entities >= 10

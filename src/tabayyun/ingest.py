@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tabayyun.connect.duplicates import DuplicateFinder
-from tabayyun.connect.stories import StoryClusterer
+from tabayyun.connect.stories import StoryClusterer, StoryKeys, document_story_keys
 from tabayyun.engine.shards import Batch, Signed, is_shard_folder, pack_signature, store_batch, unpack_signatures
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
@@ -61,6 +61,7 @@ class _Done:
     doc: Document | None = None
     index_texts: list[str] | None = None   # the document's full-text rows (`document_index`)
     presigned: Signed | None = None  # its MinHash signature and shingle hashes (`pack_signature`)
+    story_keys: StoryKeys | None = None   # what it is placed into a story by (`document_story_keys`)
     embeddings: list[tuple[str, str, str, int, bytes]] = field(default_factory=list)  # its lead vector: cache rows
     leads: list[tuple[str, str, str]] = field(default_factory=list)                   # and link (doc_id, model, key)
     size: int = 0
@@ -120,16 +121,17 @@ class Connector:
         self.clusterer = StoryClusterer(storage, embeddings=embed)
 
     def __call__(self, new: list[tuple[str, list[str] | None]], embed_docs: list[Document],
-                 duplicate_ids: list[str], presigned: dict | None = None) -> None:
-        """`new`: (doc_id, paragraphs) of the newly stored documents; `presigned`: their MinHash
-        signatures when computed elsewhere (see `DuplicateFinder.add`); `embed_docs` those whose lead
-        still needs a vector, `duplicate_ids` stored ones that may lack one."""
+                 duplicate_ids: list[str], presigned: dict | None = None,
+                 story_keys: dict[str, StoryKeys] | None = None) -> None:
+        """`new`: (doc_id, paragraphs) of the newly stored documents; `presigned` and `story_keys`: their
+        MinHash signatures (see `DuplicateFinder.add`) and story keys when computed elsewhere (a worker);
+        `embed_docs` those whose lead still needs a vector, `duplicate_ids` stored ones that may lack one."""
         if new:
             self.report.duplicate_pairs += len(self.finder.add(new, presigned))
             self.report.signed = self.finder.signed
         self.embed_leads(embed_docs, duplicate_ids)
         if new:
-            self.report.clustered += len(self.clusterer.add([doc_id for doc_id, _ in new]))
+            self.report.clustered += len(self.clusterer.add([doc_id for doc_id, _ in new], story_keys))
         # What the steps keep between batches (story counters, the finder's hashes: millions of
         # objects) is long-lived: frozen, Python's full collections stop walking it again and again
         # (they took 6% of a 40k-article load). `__exit__` gives it back to the collector.
@@ -181,7 +183,7 @@ def process_item(item: RawItem, config: _WorkerConfig, storage: SQLiteStorage | 
     except ItemError as err:
         return _Done(item.source, error=str(err))
     done = _Done(item.source, doc=doc, index_texts=document_index(doc.title, doc.paragraphs),
-                 presigned=pack_signature(doc.paragraphs), size=size)
+                 presigned=pack_signature(doc.paragraphs), story_keys=document_story_keys(doc), size=size)
     if config.embed:
         done.embeddings, done.leads = _lead_vector(doc, storage)
     return done
@@ -319,7 +321,8 @@ def _flush(storage: SQLiteStorage, batch: Batch, report: IngestReport, connect: 
     connect([(doc.id, doc.paragraphs) for doc in new_docs], [doc for doc in new_docs if doc.id not in with_vector],
             [doc.id for (doc, _), is_new in zip(batch.docs, stored) if not is_new]
             + [doc_id for doc_id, _ in batch.seen],
-            unpack_signatures({doc.id: batch.presigned[doc.id] for doc in new_docs}))
+            unpack_signatures({doc.id: batch.presigned[doc.id] for doc in new_docs}),
+            {doc.id: batch.story_keys[doc.id] for doc in new_docs if doc.id in batch.story_keys})
     if on_progress:
         on_progress(report)
     return Batch()

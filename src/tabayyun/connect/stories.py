@@ -45,6 +45,7 @@ import numpy as np
 
 from tabayyun.arabic import light_stem, normalize_for_match, words
 from tabayyun.connect.duplicates import JACCARD_MIN
+from tabayyun.model import Document
 
 WINDOW_DAYS = 14         # follow-ups a week or two on are still the event (an outbreak, then "contained")
 # With a lead vector on both sides: e5 scores one subject's events alike (two bombings, two rounds of
@@ -90,12 +91,26 @@ LABEL_ALL_UPTO = 16           # a story this small weighs all its members for it
 PASSAGE_DOCUMENTS = 30        # shared passages are looked for among a story's first documents (435 pairs)
 
 
-def terms_of(title: str | None, lead: str | None) -> frozenset[str]:
-    """The light stems of the words of title and lead, stop words and one-letter stems dropped."""
+StoryKeys = tuple[list[str], list[str]]   # `story_keys`: a document's terms and entity names
+
+
+def story_keys(title: str | None, lead: str | None, entities: list[str]) -> StoryKeys:
+    """What a document is placed by: the light stems of the words of title and lead (stop words and
+    one-letter stems dropped) and its entities' names, normalized. Each list is in order of first
+    occurrence, so that a set built from it is laid out as one built from the text: the order in which
+    a set is walked is the order of some float sums. Workers compute them (`document_story_keys`): the
+    workspace's single writer then need not."""
     from tabayyun.search.fulltext import _is_stop_word
 
     text = f"{title or ''}\n{lead or ''}"
-    return frozenset(stem for word in words(text) if not _is_stop_word(word) and len(stem := light_stem(word)) > 1)
+    terms = dict.fromkeys(stem for word in words(text) if not _is_stop_word(word) and len(stem := light_stem(word)) > 1)
+    return list(terms), list(dict.fromkeys(normalize_for_match(e) for e in entities if e))
+
+
+def document_story_keys(doc: Document) -> StoryKeys:
+    """`story_keys` of a document as the workspace stores it (title, first paragraph, entity names)."""
+    return story_keys(doc.title, doc.paragraphs[0] if doc.paragraphs else None,
+                      [e.canonical if e.canonical is not None else e.text for e in doc.entities])
 
 
 def _shared_entities(doc: _Doc, story: _Story) -> list[str]:
@@ -262,11 +277,16 @@ class StoryClusterer:
             found[doc_id] = vector / (np.linalg.norm(vector) or 1.0)
         return found
 
-    def _docs(self, doc_ids: list[str]) -> list[_Doc]:
-        inputs, vectors = self.storage.story_inputs(doc_ids), self._vectors(doc_ids)
-        return [_Doc(d, row["title"], _day(row["published"]), terms_of(row["title"], row["lead"]),
-                     frozenset(normalize_for_match(e) for e in row["entities"] if e), vectors.get(d))
-                for d in doc_ids if (row := inputs.get(d)) is not None]
+    def _docs(self, doc_ids: list[str], keys: dict[str, StoryKeys] | None = None) -> list[_Doc]:
+        """The stored documents of `doc_ids`, with their `story_keys` (taken from `keys` when there)."""
+        inputs, vectors, keys = self.storage.story_inputs(doc_ids), self._vectors(doc_ids), keys or {}
+        docs = []
+        for d in doc_ids:
+            if (row := inputs.get(d)) is not None:
+                terms, names = keys.get(d) or story_keys(row["title"], row["lead"], row["entities"])
+                docs.append(_Doc(d, row["title"], _day(row["published"]), frozenset(terms), frozenset(names),
+                                 vectors.get(d)))
+        return docs
 
     def _load(self) -> None:
         """Load the stories, or those documents that other processes (or this one) placed since the
@@ -487,13 +507,13 @@ class StoryClusterer:
             threshold = THRESHOLD if "embedding" in reason else THRESHOLD_NO_EMBEDDING
         return threshold * LONG_FACTOR if "span" in reason else threshold
 
-    def add(self, doc_ids: list[str]) -> dict[str, int]:
+    def add(self, doc_ids: list[str], keys: dict[str, StoryKeys] | None = None) -> dict[str, int]:
         """Cluster the given documents (those not clustered yet), oldest first; store and return
-        {doc_id: story_id}."""
+        {doc_id: story_id}. `keys`: their `story_keys`, when computed elsewhere (a worker)."""
         with self.storage.stories_locked():
             # Under the lock: what others placed meanwhile is loaded, and new story ids are unique.
             self._load()
-            docs = self._docs([d for d in doc_ids if d not in self.doc_story])
+            docs = self._docs([d for d in doc_ids if d not in self.doc_story], keys)
             docs.sort(key=lambda d: (d.day is None, d.day or date.min, d.id))
             placed, touched = {}, set()
             members = []

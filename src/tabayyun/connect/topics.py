@@ -183,8 +183,9 @@ class _PairScores:
                 np.where(embedded, TOPIC_THRESHOLD, TOPIC_THRESHOLD_NO_EMBEDDING))
 
 
-def _links(clusterer: StoryClusterer) -> list[dict]:
-    """Every pair of stories similar enough to share a topic, with its scores."""
+def _links(clusterer: StoryClusterer, shortcut: bool = True) -> list[dict]:
+    """Every pair of stories similar enough to share a topic, with its scores. `shortcut=False` scores
+    every candidate pair one by one (the reference `bench/connect.py --topics` measures against)."""
     ids = sorted(clusterer.stories)
     if len(ids) < 2:
         return []
@@ -197,8 +198,10 @@ def _links(clusterer: StoryClusterer) -> list[dict]:
         if not others:
             continue
         probe = _probe(story)
-        scores, thresholds = pairs.scores(story_id, others)
-        for other_id in np.asarray(others)[scores >= thresholds - PREFILTER_MARGIN].tolist():
+        if shortcut:
+            scores, thresholds = pairs.scores(story_id, others)
+            others = np.asarray(others)[scores >= thresholds - PREFILTER_MARGIN].tolist()
+        for other_id in others:
             reason = clusterer.similarity(probe, clusterer.stories[other_id])
             threshold = TOPIC_THRESHOLD if "embedding" in reason else TOPIC_THRESHOLD_NO_EMBEDDING
             if reason["score"] >= threshold:

@@ -41,6 +41,7 @@ class InOrderLoader:
         self.new: list[str] = []
         self.seen: list[str] = []
         self.presigned: dict[str, Signed] = {}
+        self.story_keys: dict[str, tuple[list[str], list[str]]] = {}
         # Sources of content another partition stores: a partition that ran after the one storing it
         # (Dask) can be loaded before it (shards load in input order); recorded by `finish`, when every
         # partition is in.
@@ -90,6 +91,7 @@ class InOrderLoader:
                 self.new += ready.new
                 self.seen += ready.seen
                 self.presigned.update(ready.presigned)
+                self.story_keys.update(ready.story_keys)
             while len(self.new) >= self.batch_size:
                 self._connect(self.batch_size)
         if self.on_progress:
@@ -98,7 +100,8 @@ class InOrderLoader:
     def _connect(self, count: int) -> None:
         ids, self.new = self.new[:count], self.new[count:]
         presigned = unpack_signatures({d: self.presigned.pop(d) for d in ids if d in self.presigned})
-        self.connect([(doc_id, None) for doc_id in ids], [], self.seen, presigned)
+        keys = {d: self.story_keys.pop(d) for d in ids if d in self.story_keys}
+        self.connect([(doc_id, None) for doc_id in ids], [], self.seen, presigned, keys)
         self.seen = []
 
     def finish(self) -> None:

@@ -3,10 +3,11 @@ to load, either by the driver as each partition finishes or by a later `tabayyun
 
 A shard folder holds MARKER and one Parquet file per partition, written under a hidden temporary
 name and renamed when complete, so a reader never sees half a shard. Each row is one item:
-`document` (its analysis as JSON with the raw text, its full-text index rows, byte size, MinHash
-signature and sorted shingle hashes and, when embeddings were on, its lead vector), `seen` (content
-already stored, read again from `source`) or `failure`. Shards written before `shingle_hashes`
-existed still load: their documents are shingled again where the exact check needs them.
+`document` (its analysis as JSON with the raw text, its full-text index rows and story keys, byte
+size, MinHash signature and sorted shingle hashes and, when embeddings were on, its lead vector),
+`seen` (content already stored, read again from `source`) or `failure`. Shards written before
+`shingle_hashes` or `story_keys` existed still load: their documents are shingled again where the
+exact check needs them, and their story keys computed by the writer.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Batch:
     orphans: list[tuple[str, str]] = field(default_factory=list)
     leads: list[tuple[str, str, str]] = field(default_factory=list)      # (doc_id, model, key)
     index_texts: dict[str, list[str]] = field(default_factory=dict)      # doc_id -> its full-text rows
+    story_keys: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # `document_story_keys`
 
     def add(self, done) -> None:
         """Take one item as a worker finished it (`ingest._Done`): a document with what the worker
@@ -51,8 +53,15 @@ class Batch:
             self.seen.append((done.duplicate_id, done.source))
         else:
             self.docs.append((done.doc, done.size))
+            if done.doc.id in self.index_texts:
+                # The same content again, read with other metadata (a date, a title), which may clean
+                # it otherwise: the workspace stores the first copy, so what it is indexed, signed
+                # and placed by must be the first copy's too.
+                return
             self.index_texts[done.doc.id] = done.index_texts
             self.presigned[done.doc.id] = done.presigned
+            if done.story_keys is not None:
+                self.story_keys[done.doc.id] = done.story_keys
             self.embeddings += done.embeddings
             self.leads += done.leads
 
@@ -104,10 +113,12 @@ def write_shard(folder: str, stem: str, batch: Batch) -> str:
         count, signature, hashes = batch.presigned.get(doc.id, (None, None, None))
         model, key = leads.get(doc.id, (None, None))
         index_texts = batch.index_texts.get(doc.id)
+        keys = batch.story_keys.get(doc.id)
         cached = vectors.pop(key, None) if key else None
         rows.append({"kind": "document", "doc_id": doc.id, "source": doc.path, "size": size,
                      "analysis": json.dumps(doc.to_dict(include_text=True), ensure_ascii=False),
                      "index_texts": "\n".join(index_texts) if index_texts is not None else None,
+                     "story_keys": json.dumps(keys, ensure_ascii=False) if keys is not None else None,
                      "shingles": count, "signature": signature, "shingle_hashes": hashes,
                      "lead_model": model, "lead_key": key,
                      "lead_dim": cached[2] if cached else None, "lead_vector": cached[3] if cached else None})
@@ -130,6 +141,7 @@ def _schema():
 
     return pa.schema([("kind", pa.string()), ("doc_id", pa.string()), ("source", pa.string()),
                       ("size", pa.int64()), ("analysis", pa.string()), ("index_texts", pa.string()),
+                      ("story_keys", pa.string()),
                       ("shingles", pa.int32()), ("signature", pa.binary()), ("shingle_hashes", pa.binary()),
                       ("lead_model", pa.string()),
                       ("lead_key", pa.string()), ("lead_dim", pa.int32()), ("lead_vector", pa.binary()),
@@ -140,7 +152,7 @@ def read_shard(path: str) -> Batch:
     """The batch a shard holds; raises (pyarrow, JSON or key errors) on a damaged shard."""
     import pyarrow.parquet as pq
 
-    batch = Batch()
+    batch, read = Batch(), set()
     for row in pq.read_table(path, schema=_schema()).to_pylist():
         if row["kind"] == "seen":
             batch.seen.append((row["doc_id"], row["source"]))
@@ -149,8 +161,14 @@ def read_shard(path: str) -> Batch:
         elif row["kind"] == "document":
             doc = ShardDocument.from_analysis(json.loads(row["analysis"]))
             batch.docs.append((doc, row["size"]))
+            if doc.id in read:
+                continue    # a later copy of the same content: the first is stored (see `Batch.add`)
+            read.add(doc.id)
             if row.get("index_texts") is not None:
                 batch.index_texts[doc.id] = row["index_texts"].split("\n")
+            if row.get("story_keys") is not None:
+                terms, names = json.loads(row["story_keys"])
+                batch.story_keys[doc.id] = (terms, names)
             if row["shingles"] is not None:
                 batch.presigned[doc.id] = (row["shingles"], row["signature"], row["shingle_hashes"])
             if row["lead_key"]:

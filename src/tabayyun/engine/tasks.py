@@ -36,6 +36,7 @@ class Outcome:
     seen: list[str] = field(default_factory=list)         # ids of content already stored, read again
     failures: list[tuple[str, str]] = field(default_factory=list)
     presigned: dict[str, Signed] = field(default_factory=dict)
+    story_keys: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
     embedded: int = 0                                     # leads embedded by the worker
     orphans: list[tuple[str, str]] = field(default_factory=list)  # `Batch.orphans`
 
@@ -51,6 +52,7 @@ def outcome_of(batch: Batch, stored: list[bool]) -> Outcome:
     new = [doc.id for (doc, _), is_new in zip(batch.docs, stored) if is_new]
     return Outcome(stored, new, [doc_id for doc_id, _ in batch.seen], batch.failures,
                    {doc_id: batch.presigned[doc_id] for doc_id in new if doc_id in batch.presigned},
+                   {doc_id: batch.story_keys[doc_id] for doc_id in new if doc_id in batch.story_keys},
                    len(batch.leads), batch.orphans)
 
 
