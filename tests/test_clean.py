@@ -223,6 +223,8 @@ def test_extraction_quality_gate():
     ("https://forum.example/index.php?action=profile;area=showposts", True),
     ("https://news.example/2017/02/28/some-article-slug", False),
     ("https://news.example/4899", False),
+    ("https://news.example/1983", False),        # an article number, not the year's archive
+    ("https://news.example/ar/2019/", True),
     ("https://news.example/?p=745982", False),
     ("https://news.example/archives/171343", False),
 ])

@@ -46,12 +46,13 @@ def digest_reason(headline: str | None, url: str | None) -> str | None:
     return None
 
 
-def _date_path_tail(segments: list[str]) -> bool:
-    """/2012/, /2012/04/ or /2012/04/15/ with nothing after: a date archive."""
+def _date_path_tail(segments: list[str], folder: bool) -> bool:
+    """/2012/, /2012/04/ or /2012/04/15/ with nothing after: a date archive. A year alone must be a
+    folder (`folder`: the path ends with "/"): /1983 is as likely article number 1983."""
     for start, segment in enumerate(segments):
         if re.fullmatch(r"(?:19|20)\d\d", segment):
             rest = segments[start + 1:]
-            return len(rest) <= 2 and all(s.isdigit() and 1 <= int(s) <= 31 for s in rest)
+            return (folder or bool(rest)) and len(rest) <= 2 and all(s.isdigit() and 1 <= int(s) <= 31 for s in rest)
     return False
 
 
@@ -74,7 +75,8 @@ def listing_reason(url: str | None) -> str | None:
         return f"a {sorted(listing or {segments[-1]})[0]} page"
     if ("page" in segments and segments[-1].isdigit()) or re.fullmatch(r"page-?\d+", segments[-1] if segments else ""):
         return "a paged listing"
-    if segments and (_FULL_DATE.match(segments[-1]) or _date_path_tail(segments) or _BLOG_ARCHIVE.match(segments[-1])):
+    if segments and (_FULL_DATE.match(segments[-1]) or _date_path_tail(segments, parsed.path.endswith("/"))
+                     or _BLOG_ARCHIVE.match(segments[-1])):
         return "a date archive"
     if "forum" in " ".join(segments) and "profile" in query + " ".join(segments):
         return "a forum profile"
