@@ -458,7 +458,9 @@ def test_topic_links_shortcuts_match_the_plain_computation(workspace, monkeypatc
     assert len(clusterer.stories) == 8
 
     plain, tied = [], 0
-    for story_id in sorted(clusterer.stories):
+    ids = sorted(clusterer.stories)
+    pair_scores = topics._PairScores(clusterer, ids, [topics._probe(clusterer.stories[i]) for i in ids])
+    for story_id in ids:
         probe = topics._probe(clusterer.stories[story_id])
         keys = [k for k in probe.terms | {"@" + e for e in probe.entities} if len(clusterer.index[k]) > 1]
         ranked = sorted(keys, key=lambda k: (-clusterer._idf(k), k))
@@ -468,8 +470,7 @@ def test_topic_links_shortcuts_match_the_plain_computation(workspace, monkeypatc
         for other_id in sorted(o for o in others if o > story_id):
             reason = clusterer.similarity(probe, clusterer.stories[other_id])
             threshold = topics.TOPIC_THRESHOLD if "embedding" in reason else topics.TOPIC_THRESHOLD_NO_EMBEDDING
-            score, limit = (x[0] for x in topics._PairScores(clusterer, sorted(clusterer.stories)).scores(
-                story_id, [other_id]))
+            score, limit = (x[0] for x in pair_scores.scores(story_id, [other_id]))
             assert score == pytest.approx(reason["score"], abs=2e-4) and limit == threshold
             if reason["score"] >= threshold:
                 plain.append({"stories": [story_id, other_id], **reason})

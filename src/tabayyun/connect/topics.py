@@ -51,7 +51,7 @@ class _Candidates:
         self.stories_holding = np.array([len(clusterer.index.get(k, ())) for k in self.keys], np.int64)
 
     def of(self, story: _Story) -> np.ndarray:
-        ids = np.concatenate([ids.array() for ids in story.key_ids.values()] or [np.zeros(0, np.int64)])
+        ids = np.concatenate([keys.array() for keys in story.key_ids.values()] or [np.zeros(0, np.int64)])
         ids = ids[self.stories_holding[ids] > 1]
         if len(ids) > CANDIDATE_KEYS:
             idf = self.idf[ids]
@@ -138,12 +138,13 @@ class _PairScores:
     (numpy over every pair instead of Python over the shared keys of each): what finds, among the
     candidate pairs of a large workspace, the few worth scoring one by one."""
 
-    def __init__(self, clusterer: StoryClusterer, ids: list[int]) -> None:
+    def __init__(self, clusterer: StoryClusterer, ids: list[int], probes: list[_Doc]) -> None:
+        """`probes`: the `_probe` of each story of `ids`, in that order."""
         stories = [clusterer.stories[story_id] for story_id in ids]
         self.row = {story_id: row for row, story_id in enumerate(ids)}
         self.terms = _KeyTable(clusterer, stories, "")
         self.entities = _KeyTable(clusterer, stories, "@")
-        self.probes = [_probe(story).vector for story in stories]
+        self.probes = [probe.vector for probe in probes]
         recent = [story.recent for story in stories]
         self.recent_start = np.concatenate([[0], np.cumsum([len(r) for r in recent])]).astype(np.int64)
         vectors = [v for r in recent for v in r]
@@ -189,16 +190,16 @@ def _links(clusterer: StoryClusterer, shortcut: bool = True) -> list[dict]:
     ids = sorted(clusterer.stories)
     if len(ids) < 2:
         return []
-    pairs, candidates = _PairScores(clusterer, ids), _Candidates(clusterer)
+    probes = [_probe(clusterer.stories[story_id]) for story_id in ids]
+    pairs = _PairScores(clusterer, ids, probes) if shortcut else None
+    candidates = _Candidates(clusterer)
     links = []
-    for story_id in ids:
-        story = clusterer.stories[story_id]
-        others = candidates.of(story)
+    for story_id, probe in zip(ids, probes):
+        others = candidates.of(clusterer.stories[story_id])
         others = others[others > story_id].tolist()
         if not others:
             continue
-        probe = _probe(story)
-        if shortcut:
+        if pairs is not None:
             scores, thresholds = pairs.scores(story_id, others)
             others = np.asarray(others)[scores >= thresholds - PREFILTER_MARGIN].tolist()
         for other_id in others:

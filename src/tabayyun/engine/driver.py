@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
+from tabayyun.connect.stories import StoryKeys
 from tabayyun.engine.partitions import FILES_PER_PARTITION, LINES_PER_PARTITION, Partition, plan_partitions
 from tabayyun.engine.shards import Batch, Signed, mark_folder, read_shard, store_batch, unpack_signatures
 from tabayyun.engine.tasks import Outcome, TaskConfig, TaskResult, outcome_of, run_partition
@@ -41,7 +42,7 @@ class InOrderLoader:
         self.new: list[str] = []
         self.seen: list[str] = []
         self.presigned: dict[str, Signed] = {}
-        self.story_keys: dict[str, tuple[list[str], list[str]]] = {}
+        self.story_keys: dict[str, StoryKeys] = {}
         # Sources of content another partition stores: a partition that ran after the one storing it
         # (Dask) can be loaded before it (shards load in input order); recorded by `finish`, when every
         # partition is in.

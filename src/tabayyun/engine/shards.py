@@ -18,10 +18,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tabayyun.model import Document
+
+if TYPE_CHECKING:
+    from tabayyun.connect.stories import StoryKeys
 
 MARKER = "_tabayyun_shards.json"
 SUFFIX = ".parquet"
@@ -42,7 +46,7 @@ class Batch:
     orphans: list[tuple[str, str]] = field(default_factory=list)
     leads: list[tuple[str, str, str]] = field(default_factory=list)      # (doc_id, model, key)
     index_texts: dict[str, list[str]] = field(default_factory=dict)      # doc_id -> its full-text rows
-    story_keys: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # `document_story_keys`
+    story_keys: dict[str, StoryKeys] = field(default_factory=dict)       # doc_id -> `document_story_keys`
 
     def add(self, done) -> None:
         """Take one item as a worker finished it (`ingest._Done`): a document with what the worker

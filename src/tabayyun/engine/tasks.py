@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tabayyun.connect.stories import StoryKeys
 from tabayyun.engine.partitions import Partition, items_of
 from tabayyun.engine.shards import Batch, Signed, store_batch, write_shard
 from tabayyun.ingest import _WorkerConfig, process_item, readonly_view
@@ -36,7 +37,7 @@ class Outcome:
     seen: list[str] = field(default_factory=list)         # ids of content already stored, read again
     failures: list[tuple[str, str]] = field(default_factory=list)
     presigned: dict[str, Signed] = field(default_factory=dict)
-    story_keys: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    story_keys: dict[str, StoryKeys] = field(default_factory=dict)
     embedded: int = 0                                     # leads embedded by the worker
     orphans: list[tuple[str, str]] = field(default_factory=list)  # `Batch.orphans`
 
