@@ -6,7 +6,8 @@ set over the built-in sample corpus, and the speed of the whole `analyze` pipeli
 Gold: bench/gold/understanding/<page>.json (the sample pages are the project's own writing). A
 predicted quote matches a gold one in the same paragraph when its content starts with the gold
 content's first words; a time expression matches when the texts overlap. Speed: articles per second
-of the full pipeline against the cleaning stage alone in the same run (SaudiNewsNet when present).
+of the full pipeline (and, when the NER model has its optional network layer, of the pipeline with
+the perceptron alone) against the cleaning stage alone in the same run (SaudiNewsNet when present).
 """
 
 from __future__ import annotations
@@ -79,8 +80,20 @@ def speed(shared: Path, articles: int) -> list[tuple[str, int, float]]:
     else:
         pages = [RawItem(p.name, p.read_bytes()) for p in sorted(sample_path().iterdir())]
         records = (pages * (articles // len(pages) + 1))[:articles]
+    from tabayyun.understand.ner import load_model
+    from tabayyun.understand.ner_features import clear_lexical_cache
+
+    model = load_model()
+    network = model.network
     rows = []
-    for name, stages in (("clean + metadata (reference)", ["clean", "metadata"]), ("full analyze pipeline", None)):
+    runs = [("clean + metadata (reference)", ["clean", "metadata"], network),
+            ("full analyze pipeline", None, network)]
+    if network is not None:      # a network layer trained beside the model (tabayyun train ner --vectors)
+        runs.insert(1, ("analyze, NER perceptron alone", None, None))
+    for name, stages, layer in runs:
+        model.network = layer     # the network layer over the NER perceptron, or none
+        clear_lexical_cache()     # every run starts with cold per-word caches
+        model.clear_caches()
         started = time.perf_counter()
         for item in records:
             try:
@@ -88,6 +101,7 @@ def speed(shared: Path, articles: int) -> list[tuple[str, int, float]]:
             except ValueError:
                 pass
         rows.append((name, len(records), time.perf_counter() - started))
+    model.network = network
     return rows
 
 

@@ -202,7 +202,7 @@ def test_held_out_anercorp_score(held_out, record_property):
     assert overall["f1"] >= HELD_OUT_FLOOR
 
 
-@pytest.mark.xfail(reason="goal not reached: the feature-based tagger with word clusters scores 0.726 exact-span F1", strict=False)
+@pytest.mark.xfail(reason="goal not reached: the shipped perceptron scores 0.726 exact-span F1 (0.767 with the optional network layer)", strict=False)
 def test_held_out_anercorp_goal(held_out):
     assert held_out["overall"]["f1"] >= HELD_OUT_GOAL
 
@@ -302,3 +302,133 @@ def test_the_shipped_model_reads_the_shipped_clusters():
     # a frequent name has clusters, and the model has weights for them
     features = [f for f in lex("واشنطن").f0 if f[:1] == "c" and f[1:2].isdigit()]
     assert len(features) == 3 and all(f in load_model().weights for f in features)
+
+
+# --- the network layer ------------------------------------------------------------------------------
+# Optional (not shipped: see the model card); trained here on a small corpus written for these tests.
+
+def _template_corpus(folder: Path) -> tuple[Path, Path]:
+    import numpy as np
+
+    from tabayyun.train.clusters import save_vectors
+    from tabayyun.understand.ner_features import word_base
+
+    lines = []
+    for round_ in range(12):   # people, places and organisations in templates
+        person, place = _PEOPLE[round_ % 6], _PLACES[(round_ + 1) % 6]
+        lines += ["قال O", f"{person} B-PERS", "إن O", "الوفد O", "وصل O", "إلى O", f"{place} B-LOC", ""]
+        lines += ["أعلنت O", "الأمم B-ORG", "المتحدة I-ORG", "في O", f"{place} B-LOC", "أن O", f"{person} B-PERS",
+                  "سيزور O", "المدينة O", ""]
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "train.txt"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    keys = sorted({word_base(w) for w in _PLACES + _PEOPLE + ["قال", "الوفد"]})
+    save_vectors(keys, np.random.default_rng(1).normal(size=(len(keys), 8)), folder / "vectors.npz")
+    return data, folder / "vectors.npz"
+
+
+@pytest.fixture(scope="module")
+def trained_network(tmp_path_factory):
+    """(data, vectors, model path) of a perceptron and its network layer trained on the template corpus."""
+    pytest.importorskip("torch", reason="torch is the training extra: pip install 'tabayyun[train]'")
+    from tabayyun.train.ner import train_ner
+
+    folder = tmp_path_factory.mktemp("ner")
+    data, vectors = _template_corpus(folder)
+    out = folder / "model" / "model.json.gz"
+    summary = train_ner(data, out, epochs=2, vectors=vectors)
+    assert summary["network"]["bytes"] > 0 and (folder / "model" / "network.npz").exists()
+    return data, vectors, out
+
+
+def test_a_trained_network_tags_with_the_perceptron_under_it(trained_network):
+    from tabayyun.understand.ner import model_digest
+    from tabayyun.understand.ner_features import sentence_context
+
+    _, _, out = trained_network
+    model = load_model.__wrapped__(out)
+    assert model.network is not None
+    assert model.network.meta["perceptron"] == model_digest(out.read_bytes())
+    tokens = ["قال", "سالم", "إن", "الوفد", "وصل", "إلى", "بغداد"]
+    assert bio_spans(model.tag(tokens)) == [(1, 2, "PER"), (6, 7, "LOC")]
+    ctx = sentence_context(tokens)
+    assert len(model.tag_contexts([ctx])[0]) == len(model.tag_indices(ctx.lexes, ctx.pos)) == len(tokens)
+    assert load_model().network is None   # the package ships the perceptron alone
+
+
+def test_the_network_decodes_only_valid_bio_sequences(trained_network):
+    import numpy as np
+
+    from tabayyun.understand.ner_features import TAGS
+
+    network = load_model.__wrapped__(trained_network[2]).network
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        tags = [TAGS[k] for k in network.decode(rng.normal(0, 5, size=(12, len(TAGS))).astype(np.float32))]
+        for prev, tag in zip(["O", *tags], tags):
+            assert not tag.startswith("I-") or prev[2:] == tag[2:], tags
+    assert network.decode(np.zeros((0, len(TAGS)), np.float32)) == []
+
+
+def test_a_network_trained_over_another_perceptron_is_refused(trained_network, tmp_path):
+    from tabayyun.understand.ner import save_model
+
+    path = tmp_path / "model.json.gz"
+    save_model({"bias": {0: 1.0}}, path, {})
+    (tmp_path / "network.npz").write_bytes((trained_network[2].parent / "network.npz").read_bytes())
+    with pytest.raises(ValueError, match="another perceptron"):
+        load_model(path)
+    (tmp_path / "network.npz").unlink()
+    assert load_model.__wrapped__(path).network is None
+
+
+def test_training_the_perceptron_alone_removes_the_network_beside_it(trained_network, tmp_path):
+    from tabayyun.train.ner import train_ner
+
+    data, _, out = trained_network
+    model = tmp_path / "model.json.gz"
+    (tmp_path / "network.npz").write_bytes((out.parent / "network.npz").read_bytes())
+    train_ner(data, model, epochs=2)     # the network beside it was trained over another perceptron
+    assert not (tmp_path / "network.npz").exists()
+    assert load_model.__wrapped__(model).network is None
+
+
+def test_the_numpy_network_computes_what_its_torch_module_does(tmp_path):
+    """The exported layer (numpy) against the module it came from (torch, eval mode), on sentences
+    written for this test and a small made-up vector table."""
+    torch = pytest.importorskip("torch", reason="torch is the training extra: pip install 'tabayyun[train]'")
+    import numpy as np
+
+    from tabayyun.train.clusters import read_vectors, save_vectors
+    from tabayyun.train.ner_network import _encode, _tagger_class, _Vocabularies
+    from tabayyun.understand.ner_features import TAGS, add_document_features, sentence_context, word_base
+    from tabayyun.understand.ner_network import NerNetwork, token_inputs
+
+    sentences = [s.rstrip(".").split() for s in ARTICLE]
+    keys = sorted({word_base(t) for s in sentences for t in s})[:25]   # some words have vectors, some not
+    rng = np.random.default_rng(5)
+    save_vectors(keys, rng.normal(size=(len(keys), 12)), tmp_path / "vectors.npz")
+    hashes, table = read_vectors(tmp_path / "vectors.npz")
+    contexts = [sentence_context(s) for s in sentences]
+    add_document_features(contexts, 10)
+    inputs = [token_inputs(c) for c in contexts]
+    vocab = _Vocabularies(inputs[:3])        # the last sentences hold characters and features unseen
+    torch.manual_seed(0)
+    module = _tagger_class()(torch.tensor(np.vstack([np.zeros((1, 12), np.float32), table])), vocab)
+    with torch.no_grad():
+        for parameter in (module.oov, module.transitions, module.start):
+            parameter.normal_()
+    module.eval()
+    scores = [rng.normal(0, 30, size=(len(s), len(TAGS))).astype(np.float32) for s in sentences]
+    rows = {h: i + 1 for i, h in enumerate(hashes.tolist())}
+    examples = [_encode(t, (s - 1.0) / 30.0, [0] * len(s), vocab, rows) for t, s in zip(inputs, scores)]
+    with torch.no_grad():
+        expected, _ = module.emissions(examples)
+    params = module.export()
+    params["word_hashes"] = hashes
+    network = NerNetwork(params, {**vocab.meta(), "emission_mean": 1.0, "emission_sd": 30.0, "tags": list(TAGS)})
+    got = network.emissions([network.sentence_inputs(c, s) for c, s in zip(contexts, scores)])
+    for row, emission in enumerate(got):
+        # the word table is stored as int8: differences of a few thousandths
+        assert np.abs(expected[row, :len(emission)].numpy() - emission).max() < 0.02
+    assert [len(e) for e in got] == [len(s) for s in sentences]

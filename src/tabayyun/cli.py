@@ -413,15 +413,18 @@ def train_ner_command(
     out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the model (default: the package)."),
     epochs: int = typer.Option(10, help="Training passes."),
     holdout: bool = typer.Option(True, help="Keep the last 10% of sentences out of training (for eval)."),
+    vectors: Optional[str] = typer.Option(None, help="Word vectors (tabayyun train clusters --vectors FILE): also "
+                                                     "train the network layer over the perceptron (needs torch)."),
 ) -> None:
-    """Train the named-entity model (an averaged perceptron) and write it."""
+    """Train the named-entity model (an averaged perceptron, and with --vectors its network layer) and write it."""
     from importlib import resources
 
     from tabayyun.train.ner import train_ner
     from tabayyun.understand.ner import MODEL_RESOURCE
 
     target = out_path or str(resources.files("tabayyun").joinpath(MODEL_RESOURCE))
-    summary = train_ner(data, target, epochs=epochs, holdout=holdout)
+    summary = train_ner(data, target, epochs=epochs, holdout=holdout, vectors=vectors,
+                        log=lambda line: err.print(_text(line)))
     sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 
@@ -432,6 +435,8 @@ def train_clusters_command(
     out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the table (default: the package)."),
     vocab: int = typer.Option(40_000, help="How many of the most frequent words to cluster."),
     seed: int = typer.Option(0, help="Seed of the random projection and of k-means."),
+    vectors: Optional[str] = typer.Option(None, help="Also write the word vectors here (for tabayyun train ner "
+                                                     "--vectors; not shipped)."),
 ) -> None:
     """Learn the word clusters the NER tagger reads (retrain the tagger after: tabayyun train ner)."""
     from importlib import resources
@@ -440,7 +445,8 @@ def train_clusters_command(
     from tabayyun.understand.wordclusters import CLUSTERS_RESOURCE
 
     target = out_path or str(resources.files("tabayyun").joinpath(CLUSTERS_RESOURCE))
-    summary = train_clusters(data, target, vocab=vocab, seed=seed, log=lambda line: err.print(_text(line)))
+    summary = train_clusters(data, target, vocab=vocab, seed=seed, vectors_out=vectors,
+                             log=lambda line: err.print(_text(line)))
     sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from tabayyun.arabic import tokenize
 from tabayyun.understand.ner_features import word_base
-from tabayyun.understand.wordclusters import save_clusters
+from tabayyun.understand.wordclusters import key_hash, read_npz, save_clusters, write_npz
 
 GRANULARITIES = (64, 256, 1024)
 POSITIONS = (-2, -1, 1, 2)
@@ -165,9 +165,11 @@ def spherical_kmeans(vectors: np.ndarray, k: int, seed: int, iterations: int = 2
 
 def train_clusters(paths: Iterable[str | Path], out_path: str | Path, vocab: int = 40_000, contexts: int = 5_000,
                    min_count: int = 5, dims: int = 120, granularities: tuple[int, ...] = GRANULARITIES,
-                   seed: int = 0, log: Callable[[str], None] | None = None) -> dict:
+                   seed: int = 0, vectors_out: str | Path | None = None,
+                   log: Callable[[str], None] | None = None) -> dict:
     """Learn word clusters from the texts under `paths` and write the table to `out_path`; returns a
-    summary (tokens read, words clustered, file size)."""
+    summary (tokens read, words clustered, file size). `vectors_out`: also write the word vectors
+    the clusters were made from (the NER network's input: `tabayyun train ner --vectors`)."""
     sequence, keys = token_ids(corpus_texts(paths, log))
     counts = np.bincount(sequence, minlength=len(keys))
     counts[0] = 0
@@ -183,4 +185,19 @@ def train_clusters(paths: Iterable[str | Path], out_path: str | Path, vocab: int
     meta = {"tokens": int((sequence > 0).sum()), "words": int(len(rows)), "contexts": int(len(context_ids)),
             "dims": dims, "granularities": list(granularities), "min_count": min_count, "seed": seed}
     size = save_clusters([keys[i] for i in rows], labels, out_path, meta)
+    if vectors_out is not None:
+        save_vectors([keys[i] for i in rows], vectors, vectors_out)
     return {"out": str(out_path), "bytes": size, **meta}
+
+
+def save_vectors(keys: list[str], vectors: np.ndarray, path: str | Path) -> int:
+    """Word vectors by hashed key (`tabayyun train clusters --vectors`): an input of training, not shipped."""
+    return write_npz(path, {"hashes": np.array([key_hash(k) for k in keys], np.uint64),
+                            "vectors": np.asarray(vectors, np.float32)}, {})
+
+
+def read_vectors(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(hashes, vectors scaled to unit length) of a `save_vectors` file."""
+    arrays, _ = read_npz(Path(path).read_bytes())
+    vectors = arrays["vectors"].astype(np.float32)
+    return arrays["hashes"].astype(np.uint64), vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)

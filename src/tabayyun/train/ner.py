@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from tabayyun.understand.ner import (
-    NerModel, bio_spans, lexical_transition_rows, load_model, save_model, token_features, transition_features,
-    viterbi,
+    NerModel, bio_spans, dense_weights, lexical_transition_rows, load_model, save_model, token_features,
+    transition_features, viterbi,
 )
 from tabayyun.understand.ner_features import (
     TAG_INDEX, TAGS, TYPES, add_document_features, clear_lexical_cache, gazetteers, sentence_context,
@@ -79,13 +79,18 @@ def _gold_indices(tags: list[str]) -> list[int]:
 
 
 def train_ner(data_path: str | Path, out_path: str | Path, epochs: int = DEFAULT_EPOCHS, holdout: bool = True,
-              seed: int = 13, prune_below: float = PRUNE_BELOW, o_penalty: float = O_PENALTY, log=None) -> dict:
+              seed: int = 13, prune_below: float = PRUNE_BELOW, o_penalty: float = O_PENALTY,
+              vectors: str | Path | None = None, log=None) -> dict:
     """Train the averaged perceptron on `data_path` (all but the held-out last 10% when `holdout`),
     write the gzipped model to `out_path`, and return a summary (with held-out scores when `holdout`).
 
     Weights below `prune_below` are dropped; `o_penalty` is stored with the model and subtracted from
     every token's O score at tagging time (a recall/precision trade-off, chosen on a development
-    part of the training data: sentences 79-90% of ANERcorp train.txt)."""
+    part of the training data: sentences 79-90% of ANERcorp train.txt).
+
+    With `vectors` (`tabayyun train clusters --vectors`), the network layer is trained over the
+    perceptron too (torch needed) and written beside it as `network.npz`; without, a network file
+    there (trained over another perceptron) is removed."""
     started = time.perf_counter()
     sentences = read_conll(data_path)
     train, held = split_holdout(sentences) if holdout else (sentences, [])
@@ -99,6 +104,16 @@ def train_ner(data_path: str | Path, out_path: str | Path, epochs: int = DEFAULT
     summary = {"out": str(out_path), "bytes": size, "features": len(pruned), "train_sentences": len(train),
                "train_tokens": sum(len(s) for s in train), "held_out_sentences": len(held), "epochs": epochs,
                "seconds": round(time.perf_counter() - started, 1)}
+    network = Path(out_path).with_name("network.npz")
+    if vectors is not None:
+        from tabayyun.train.ner_network import train_network
+
+        def fit(part):
+            return NerModel(dense_weights(fit_weights(part, epochs, seed, prune_below)), {"o_penalty": o_penalty})
+
+        summary["network"] = train_network(train, out_path, vectors, DOC_WINDOW, fit, log=log)
+    elif network.exists():
+        network.unlink()
     if holdout:
         model = load_model.__wrapped__(out_path)
         summary["held_out"] = evaluate_ner(data_path, model=model, holdout_only=True)

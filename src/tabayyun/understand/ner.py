@@ -13,7 +13,9 @@ add_document_features).
 Inference is pure Python: the features of a word at a given offset from the tagged position depend
 only on that word, so their summed weights are cached per word and offset; tagging a token then adds
 a handful of cached vectors. The shipped model (`models/ner/model.json.gz`) was trained on ANERcorp
-by `tabayyun.train.ner.train_ner`; see its MODEL_CARD.md.
+by `tabayyun.train.ner.train_ner`; see its MODEL_CARD.md. A network layer trained over the
+perceptron (`ner_network.py`, written beside the model as `network.npz` by `train ner --vectors`)
+decodes instead of the perceptron's own Viterbi when `load_model` finds one.
 
 `find_entities(paragraphs)` runs on raw paragraph text and returns `Entity` spans with character
 offsets, one `canonical` name per entity in the article and the `role` a title cue gives a person.
@@ -22,11 +24,14 @@ offsets, one `canonical` name per entity in the article and the `role` a title c
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import operator
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+import numpy as np
 
 from tabayyun.arabic import split_sentences, tokenize
 from tabayyun.model import Entity
@@ -34,8 +39,9 @@ from tabayyun.understand.mentions import (
     Mention, clean_words, equipment, link, plausible, role_of, without_initial_dots,
 )
 from tabayyun.understand.ner_features import (
-    MODEL_RESOURCE, TAGS, Lex, add_document_features, gazetteers, sentence_context,
+    MODEL_RESOURCE, TAGS, Lex, SentenceContext, add_document_features, gazetteers, sentence_context,
 )
+from tabayyun.understand.ner_network import NerNetwork, network_beside, read_network
 from tabayyun.understand.wordclusters import shipped_clusters
 
 # --- the tagger -----------------------------------------------------------------------------------
@@ -114,8 +120,10 @@ def viterbi(emissions: list[list[float]], trans: list[list[float]],
 class NerModel:
     """Averaged-perceptron weights: feature -> one weight per tag (a tuple of len(TAGS) floats)."""
 
-    def __init__(self, weights: dict[str, tuple[float, ...]], meta: dict | None = None) -> None:
+    def __init__(self, weights: dict[str, tuple[float, ...]], meta: dict | None = None,
+                 network: NerNetwork | None = None) -> None:
         self.weights = weights
+        self.network = network
         self.meta = meta or {}
         self.n = len(TAGS)
         self._caches: list[dict[str, list[float]]] = [{}, {}, {}, {}, {}]
@@ -132,6 +140,8 @@ class NerModel:
         for cache in self._caches:
             cache.clear()
         self._rows.clear()
+        if self.network is not None:
+            self.network.clear_caches()
 
     def _sum(self, feats) -> tuple[float, ...]:
         found = [w for w in map(self.weights.get, feats) if w is not None]
@@ -159,16 +169,29 @@ class NerModel:
         """Tags of one sentence on its own."""
         if not tokens:
             return []
-        ctx = sentence_context(tokens)
-        return [TAGS[i] for i in self.tag_indices(ctx.lexes, ctx.pos)]
+        return [TAGS[i] for i in self.tag_contexts([sentence_context(tokens)])[0]]
 
     def tag_document(self, sentences: list[list[str]], window: int | None = None) -> list[list[str]]:
         """Tags of a document's sentences, with the document features (see add_document_features)."""
         contexts = [sentence_context(tokens) for tokens in sentences]
         add_document_features(contexts, window)
-        return [[TAGS[i] for i in self.tag_indices(c.lexes, c.pos)] if c.pos else [] for c in contexts]
+        return [[TAGS[i] for i in tags] for tags in self.tag_contexts(contexts)]
+
+    def tag_contexts(self, contexts: list[SentenceContext]) -> list[list[int]]:
+        """Tag indices of each sentence (document features already added): the network's decoding
+        over the perceptron's scores when the model has a network, else the perceptron's own."""
+        if self.network is None:
+            return [self.tag_indices(c.lexes, c.pos) if c.pos else [] for c in contexts]
+        scores = [np.asarray(self.emissions(c.lexes, c.pos)[0], np.float32) for c in contexts]
+        return self.network.tag(contexts, scores)
 
     def tag_indices(self, lexes: list[Lex], pos: list[list[str]]) -> list[int]:
+        """The perceptron's tags of one sentence (Viterbi over its emissions and transitions)."""
+        return viterbi(*self.emissions(lexes, pos), self.margin)
+
+    def emissions(self, lexes: list[Lex], pos: list[list[str]]) -> tuple[list[list[float]], list, list]:
+        """The perceptron's score of each tag at each token, its transition table, and each token's
+        lexical transition rows (viterbi's arguments)."""
         get = self.weights.get
         vec = self._vec
         rows = self._transition_rows
@@ -190,7 +213,7 @@ class NerModel:
             scores[0] -= penalty
             emissions.append(scores)
             extra.append(rows(here))
-        return viterbi(emissions, self.trans, extra, self.margin)
+        return emissions, self.trans, extra
 
 
 def token_features(lexes: list[Lex], pos: list[list[str]], i: int) -> list[str]:
@@ -245,7 +268,13 @@ def save_model(weights: dict[str, dict[int, float]], path: str | Path, meta: dic
     return path.stat().st_size
 
 
-def _read_model(stream) -> NerModel:
+def model_digest(raw: bytes) -> str:
+    """Identifies a perceptron model by its content (not the gzip header's time): a network records
+    the one it was trained over."""
+    return hashlib.sha256(gzip.decompress(raw)).hexdigest()[:16]
+
+
+def _read_model(stream: bytes, network: bytes | None = None) -> NerModel:
     data = json.loads(gzip.decompress(stream).decode("utf-8"))
     if data.get("tags") != list(TAGS):
         raise ValueError("NER model tags do not match this version of tabayyun")
@@ -253,7 +282,11 @@ def _read_model(stream) -> NerModel:
     if trained_with and trained_with != shipped:
         raise ValueError(f"the NER model was trained with word clusters {trained_with}, the package has "
                          f"{shipped or 'none'}: retrain it (tabayyun train ner)")
-    return NerModel(dense_weights(data["weights"], float(data.get("scale", 1))), data.get("meta", {}))
+    layer = read_network(network) if network is not None else None
+    if layer is not None and layer.meta.get("perceptron") != model_digest(stream):
+        raise ValueError("the NER network beside the model was trained over another perceptron model: "
+                         "retrain both (tabayyun train ner --vectors FILE)")
+    return NerModel(dense_weights(data["weights"], float(data.get("scale", 1))), data.get("meta", {}), layer)
 
 
 def dense_weights(sparse: dict, scale: float = 1.0) -> dict[str, tuple[float, ...]]:
@@ -271,12 +304,13 @@ def dense_weights(sparse: dict, scale: float = 1.0) -> dict[str, tuple[float, ..
 
 @lru_cache(maxsize=4)
 def load_model(path: str | Path | None = None) -> NerModel:
-    """The NER model at `path`, or the one shipped in the package; cached."""
+    """The NER model at `path`, or the one shipped in the package, with the network layer stored
+    beside it (`network.npz`) when there is one; cached."""
     if path is None:
         raw = resources.files("tabayyun").joinpath(MODEL_RESOURCE).read_bytes()
     else:
         raw = Path(path).read_bytes()
-    return _read_model(raw)
+    return _read_model(raw, network_beside(path))
 
 
 def tag_tokens(tokens: list[str], model: NerModel | None = None) -> list[str]:
@@ -323,9 +357,8 @@ def find_entities(paragraphs: list[str], model: NerModel | None = None) -> list[
                               sentence_context([toks[k].text for k in kept])))
     add_document_features([u[4] for u in units])
     mentions: list[Mention] = []
-    for number, offset, all_toks, kept, ctx in units:
+    for (number, offset, all_toks, kept, ctx), tags in zip(units, model.tag_contexts([u[4] for u in units])):
         toks = [all_toks[k] for k in kept]
-        tags = model.tag_indices(ctx.lexes, ctx.pos)
         spans = [s for s in bio_spans([TAGS[k] for k in tags]) if plausible(toks, s)]
         keys = [x.keys for x in ctx.lexes[2:-2]]
         for start, end, _ in res.misc_only.matches(keys):

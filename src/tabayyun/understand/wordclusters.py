@@ -59,19 +59,29 @@ def save_clusters(keys: list[str], labels: np.ndarray, path: str | Path, meta: d
     hashes, labels = hashes[order], np.asarray(labels, dtype=np.uint16)[order]
     keep = np.ones(len(hashes), bool)
     keep[1:] = hashes[1:] != hashes[:-1]  # a hash collision keeps the more frequent word's entry
+    return write_npz(path, {"hashes": hashes[keep], "labels": labels[keep]}, meta)
+
+
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> int:
+    """Arrays and a JSON `meta` as one compressed .npz (the model tables' format); returns bytes."""
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, hashes=hashes[keep], labels=labels[keep],
-                        meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
+    np.savez_compressed(buffer, **arrays, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
     return path.stat().st_size
 
 
-def read_clusters(raw: bytes) -> WordClusters:
+def read_npz(raw: bytes) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and the meta of a `write_npz` file."""
     with np.load(io.BytesIO(raw), allow_pickle=False) as data:
         meta = json.loads(data["meta"].tobytes().decode("utf-8")) if "meta" in data else {}
-        return WordClusters(data["hashes"].astype(np.uint64), data["labels"].astype(np.uint16), meta)
+        return {name: data[name] for name in data.files if name != "meta"}, meta
+
+
+def read_clusters(raw: bytes) -> WordClusters:
+    arrays, meta = read_npz(raw)
+    return WordClusters(arrays["hashes"].astype(np.uint64), arrays["labels"].astype(np.uint16), meta)
 
 
 @lru_cache(maxsize=1)
