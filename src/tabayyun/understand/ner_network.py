@@ -167,9 +167,6 @@ class NerNetwork:
         (w_f, b_f, w_b, b_b), recurrent = self._input_weights, self._recurrent
         hidden = recurrent.shape[1]
         projected = np.stack([x @ w_f + b_f, backward @ w_b + b_b])       # (2, batch, steps, 4 x hidden)
-        projected[..., :3 * hidden] *= 0.5        # sigmoid(x) = (tanh(x / 2) + 1) / 2, halved here once
-        recurrent = recurrent.copy()
-        recurrent[..., :3 * hidden] *= 0.5
         h = np.zeros((2, batch, hidden), np.float32)
         c = np.zeros((2, batch, hidden), np.float32)
         gates = np.empty((2, batch, 4 * hidden), np.float32)
@@ -245,16 +242,19 @@ class NerNetwork:
 
 def _both_directions(p: dict[str, np.ndarray]) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """The LSTM's weights laid out for `NerNetwork._lstm`: each direction's input weights and bias
-    (transposed, gates reordered from torch's i, f, g, o to i, f, o, g: one sigmoid covers three),
-    and the two recurrent matrices stacked (2, hidden, 4 x hidden)."""
+    (transposed, gates reordered from torch's i, f, g, o to i, f, o, g: one tanh then covers all four),
+    and the two recurrent matrices stacked (2, hidden, 4 x hidden). The rows of the three sigmoid
+    gates are halved: sigmoid(x) = (tanh(x / 2) + 1) / 2."""
     hidden = p["lstm_f_hh"].shape[1]
     reorder = np.concatenate([np.arange(0, 2 * hidden), np.arange(3 * hidden, 4 * hidden),
                               np.arange(2 * hidden, 3 * hidden)])
+    scale = np.where(np.arange(4 * hidden) < 3 * hidden, 0.5, 1.0).astype(np.float32)
     inputs = []
     for direction in "fb":
-        inputs += [p[f"lstm_{direction}_ih"][reorder].T.copy(), p[f"lstm_{direction}_b"][reorder]]
-    recurrent = np.stack([p[f"lstm_{direction}_hh"][reorder].T for direction in "fb"]).astype(np.float32)
-    return tuple(inputs), recurrent
+        inputs += [(p[f"lstm_{direction}_ih"][reorder] * scale[:, None]).T.copy(),
+                   p[f"lstm_{direction}_b"][reorder] * scale]
+    recurrent = np.stack([(p[f"lstm_{direction}_hh"][reorder] * scale[:, None]).T for direction in "fb"])
+    return tuple(inputs), recurrent.astype(np.float32)
 
 
 def save_network(params: dict[str, np.ndarray], meta: dict, path: str | Path) -> int:
