@@ -35,7 +35,7 @@ def run_fold(data: Path, fold: str, setting: str, epochs: int, vectors: Path | N
 
     from tabayyun.train import ner as training
     from tabayyun.understand import ner_features
-    from tabayyun.understand.ner import NerModel, dense_weights, load_model, save_model
+    from tabayyun.understand.ner import load_model, save_model
     from tabayyun.understand.wordclusters import EMPTY
 
     if setting == "off":
@@ -47,7 +47,7 @@ def run_fold(data: Path, fold: str, setting: str, epochs: int, vectors: Path | N
     test = sentences[int(n * c):int(n * d)]
 
     def fit(part):
-        return NerModel(dense_weights(training.fit_weights(part, epochs)), {"o_penalty": training.O_PENALTY})
+        return training.fit_model(part, epochs)
 
     if setting == "network":
         from tabayyun.train.ner_network import train_network

@@ -108,16 +108,21 @@ def train_ner(data_path: str | Path, out_path: str | Path, epochs: int = DEFAULT
     if vectors is not None:
         from tabayyun.train.ner_network import train_network
 
-        def fit(part):
-            return NerModel(dense_weights(fit_weights(part, epochs, seed, prune_below)), {"o_penalty": o_penalty})
-
-        summary["network"] = train_network(train, out_path, vectors, DOC_WINDOW, fit, log=log)
+        summary["network"] = train_network(
+            train, out_path, vectors, DOC_WINDOW,
+            lambda part: fit_model(part, epochs, seed, prune_below, o_penalty), log=log)
     elif network.exists():
         network.unlink()
     if holdout:
         model = load_model.__wrapped__(out_path)
         summary["held_out"] = evaluate_ner(data_path, model=model, holdout_only=True)
     return summary
+
+
+def fit_model(sentences: list[list[tuple[str, str]]], epochs: int = DEFAULT_EPOCHS, seed: int = 13,
+              prune_below: float = PRUNE_BELOW, o_penalty: float = O_PENALTY) -> NerModel:
+    """A tagger learnt from `sentences`, in memory (`fit_weights` with the O-score penalty)."""
+    return NerModel(dense_weights(fit_weights(sentences, epochs, seed, prune_below)), {"o_penalty": o_penalty})
 
 
 def fit_weights(sentences: list[list[tuple[str, str]]], epochs: int = DEFAULT_EPOCHS, seed: int = 13,

@@ -22,8 +22,8 @@ import numpy as np
 from tabayyun.understand.ner import NerModel, model_digest
 from tabayyun.understand.ner_features import TAG_INDEX, TAGS, add_document_features, sentence_context
 from tabayyun.train.clusters import read_vectors
-from tabayyun.understand.ner_network import MAX_CHARS, save_network, token_inputs
-from tabayyun.understand.wordclusters import key_hash
+from tabayyun.understand.ner_network import MAX_CHARS, token_inputs
+from tabayyun.understand.wordclusters import key_hash, write_npz
 
 EPOCHS = 14
 OUT_OF_FOLD_PARTS = 5
@@ -71,7 +71,7 @@ class _Vocabularies:
 def fit_network(sentences: list[list[tuple[str, str]]], scores: list[np.ndarray], vectors: tuple[np.ndarray, np.ndarray],
                 window: int, epochs: int = EPOCHS, seed: int = 1, log=None) -> tuple[dict[str, np.ndarray], dict]:
     """Train the BiLSTM-CRF on `sentences` and their out-of-fold perceptron `scores`; returns the
-    parameters and metadata `save_network` writes."""
+    parameters and metadata of `network.npz`."""
     import torch
 
     torch.manual_seed(seed)
@@ -234,5 +234,5 @@ def train_network(train: list[list[tuple[str, str]]], model_path: str | Path, ve
     params, meta = fit_network(train, scores, read_vectors(vectors_path), window, epochs, seed, log)
     meta["perceptron"] = model_digest(Path(model_path).read_bytes())
     out = Path(model_path).with_name("network.npz")
-    size = save_network(params, meta, out)
+    size = write_npz(out, params, meta)
     return {"out": str(out), "bytes": size, "epochs": epochs, "seconds": round(time.perf_counter() - started, 1)}

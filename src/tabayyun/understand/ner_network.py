@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from tabayyun.understand.ner_features import TAGS, Lex, SentenceContext
-from tabayyun.understand.wordclusters import key_hash, read_npz, write_npz
+from tabayyun.understand.wordclusters import key_hash, read_npz
 
 NETWORK_RESOURCE = "models/ner/network.npz"
 MAX_CHARS = 20       # the character CNN reads the first 20 letters of a word
@@ -255,10 +255,6 @@ def _both_directions(p: dict[str, np.ndarray]) -> tuple[tuple[np.ndarray, ...], 
                    p[f"lstm_{direction}_b"][reorder] * scale]
     recurrent = np.stack([(p[f"lstm_{direction}_hh"][reorder] * scale[:, None]).T for direction in "fb"])
     return tuple(inputs), recurrent.astype(np.float32)
-
-
-def save_network(params: dict[str, np.ndarray], meta: dict, path: str | Path) -> int:
-    return write_npz(path, params, meta)
 
 
 def read_network(raw: bytes) -> NerNetwork:
