@@ -18,7 +18,8 @@ On a shared machine the wall-clock ratio says more about the neighbours than abo
 CPU seconds of the driver (this process) and of the workers are measured too, and the last columns
 give the throughput they imply on 2 idle cores (see `Run.idle_estimate`): an estimate, not a timing.
 `ms/doc` is the driver's CPU per stored document (storing, duplicates, stories, and the Dask
-scheduler): the serial part, which no number of workers makes cheaper.
+scheduler): the serial part, which no number of workers makes cheaper. When the workers take every
+core, they run at idle priority, one per core (`engine.driver.settle_local_workers`).
 """
 
 from __future__ import annotations

@@ -386,3 +386,24 @@ def test_a_batch_keeps_what_was_computed_for_the_copy_it_stores(tmp_path):
     assert store_batch(storage, Batch(docs=batch.docs, index_texts=batch.index_texts)) == [True, False]
     assert storage.document_terms(["c0ffee"])["c0ffee"] == {"عنوان", "وصل", "سفين", "مين"}
     storage.close()
+
+
+
+def _scheduling() -> tuple[int, list[int]]:
+    return os.sched_getscheduler(0), sorted(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or not 2 <= len(os.sched_getaffinity(0)) <= 4,
+                    reason="needs Linux scheduling controls and 2 to 4 cores (a worker each)")
+def test_local_workers_taking_every_core_run_at_idle_priority_one_per_core():
+    from tabayyun.engine.driver import dask_client
+
+    cores = sorted(os.sched_getaffinity(0))
+    with dask_client(workers=len(cores)) as client:
+        settled = sorted(client.run(_scheduling).values())
+    assert settled == [(os.SCHED_IDLE, [core]) for core in cores]
+    # With a core to spare for this process (storing, connecting), workers are left as they are.
+    with dask_client(workers=len(cores) - 1) as client:
+        assert all(policy != os.SCHED_IDLE and affinity == cores
+                   for policy, affinity in client.run(_scheduling).values())
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE and sorted(os.sched_getaffinity(0)) == cores
