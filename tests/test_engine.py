@@ -388,7 +388,6 @@ def test_a_batch_keeps_what_was_computed_for_the_copy_it_stores(tmp_path):
     storage.close()
 
 
-
 def _scheduling() -> tuple[int, list[int]]:
     return os.sched_getscheduler(0), sorted(os.sched_getaffinity(0))
 

@@ -168,8 +168,9 @@ def settle_local_workers(client) -> None:
 
 def idle_scheduling(core: int) -> None:
     """Put every thread of this process under SCHED_IDLE (it runs when nothing else on its core
-    wants to) on `core`; threads started later inherit both. Where the system offers no such control
-    (not Linux) or a thread has just ended, nothing changes."""
+    wants to) on `core`; threads started later inherit both. Linux only (`settle_local_workers` calls
+    it where `os.sched_getaffinity` exists); a thread that has just ended, or a system that refuses
+    the policy, changes nothing."""
     for tid in (int(tid) for tid in os.listdir("/proc/self/task")):
         try:
             os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
