@@ -7,7 +7,7 @@ Gold: bench/gold/understanding/<page>.json (the sample pages are the project's o
 predicted quote matches a gold one in the same paragraph when its content starts with the gold
 content's first words; a time expression matches when the texts overlap. Speed: articles per second
 of the full pipeline (and, when the NER model has its optional network layer, of the pipeline with
-the perceptron alone) against the cleaning stage alone in the same run (SaudiNewsNet when present).
+the tagger alone) against the cleaning stage alone in the same run (SaudiNewsNet when present).
 """
 
 from __future__ import annotations
@@ -89,9 +89,9 @@ def speed(shared: Path, articles: int) -> list[tuple[str, int, float]]:
     runs = [("clean + metadata (reference)", ["clean", "metadata"], network),
             ("full analyze pipeline", None, network)]
     if network is not None:      # a network layer trained beside the model (tabayyun train ner --vectors)
-        runs.insert(1, ("analyze, NER perceptron alone", None, None))
+        runs.insert(1, ("analyze, NER tagger alone", None, None))
     for name, stages, layer in runs:
-        model.network = layer     # the network layer over the NER perceptron, or none
+        model.network = layer     # the network layer over the NER tagger, or none
         clear_lexical_cache()     # every run starts with cold per-word caches
         model.clear_caches()
         started = time.perf_counter()

@@ -411,19 +411,19 @@ app.add_typer(eval_app, name="eval")
 def train_ner_command(
     data: str = typer.Option(..., help="CoNLL file: token TAG per line (ANERcorp train.txt)."),
     out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the model (default: the package)."),
-    epochs: int = typer.Option(10, help="Training passes."),
+    iterations: int = typer.Option(300, help="L-BFGS iterations at most."),
     holdout: bool = typer.Option(True, help="Keep the last 10% of sentences out of training (for eval)."),
     vectors: Optional[str] = typer.Option(None, help="Word vectors (tabayyun train clusters --vectors FILE): also "
-                                                     "train the network layer over the perceptron (needs torch)."),
+                                                     "train the network layer over the tagger (needs torch)."),
 ) -> None:
-    """Train the named-entity model (an averaged perceptron, and with --vectors its network layer) and write it."""
+    """Train the named-entity model (a CRF, and with --vectors its network layer) and write it (needs the train extra)."""
     from importlib import resources
 
     from tabayyun.train.ner import train_ner
     from tabayyun.understand.ner import MODEL_RESOURCE
 
     target = out_path or str(resources.files("tabayyun").joinpath(MODEL_RESOURCE))
-    summary = train_ner(data, target, epochs=epochs, holdout=holdout, vectors=vectors,
+    summary = train_ner(data, target, iterations=iterations, holdout=holdout, vectors=vectors,
                         log=lambda line: err.print(_text(line)))
     sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 

@@ -10,25 +10,24 @@ its boundaries match a gold entity.
 
 from __future__ import annotations
 
-import random
+import tempfile
 import time
 from pathlib import Path
 
-from tabayyun.understand.ner import (
-    NerModel, bio_spans, dense_weights, lexical_transition_rows, load_model, save_model, token_features,
-    transition_features, viterbi,
-)
+from tabayyun.understand.ner import NerModel, bio_spans, dense_weights, load_model, save_model, token_features
 from tabayyun.understand.ner_features import (
     TAG_INDEX, TAGS, TYPES, add_document_features, clear_lexical_cache, gazetteers, sentence_context,
 )
 from tabayyun.understand.wordclusters import shipped_clusters
 
-DEFAULT_EPOCHS = 10
-PRUNE_BELOW = 0.01
+# CRFsuite's L-BFGS: at most this many iterations, L1 and L2 penalties (chosen on development splits).
+ITERATIONS = 300
+C1 = 0.02
+C2 = 0.05
 # ANERcorp has no document boundaries: the document features of a sentence come from the sentences
 # within this many places of it (a news article is some 10-30 sentences).
 DOC_WINDOW = 10
-O_PENALTY = 4.0
+O_PENALTY = 0.5
 
 
 def read_conll(path: str | Path) -> list[list[tuple[str, str]]]:
@@ -78,39 +77,39 @@ def _gold_indices(tags: list[str]) -> list[int]:
     return out
 
 
-def train_ner(data_path: str | Path, out_path: str | Path, epochs: int = DEFAULT_EPOCHS, holdout: bool = True,
-              seed: int = 13, prune_below: float = PRUNE_BELOW, o_penalty: float = O_PENALTY,
+def train_ner(data_path: str | Path, out_path: str | Path, iterations: int = ITERATIONS, holdout: bool = True,
+              c1: float = C1, c2: float = C2, o_penalty: float = O_PENALTY,
               vectors: str | Path | None = None, log=None) -> dict:
-    """Train the averaged perceptron on `data_path` (all but the held-out last 10% when `holdout`),
-    write the gzipped model to `out_path`, and return a summary (with held-out scores when `holdout`).
+    """Train the CRF tagger on `data_path` (all but the held-out last 10% when `holdout`), write the
+    gzipped model to `out_path`, and return a summary (with held-out scores when `holdout`).
 
-    Weights below `prune_below` are dropped; `o_penalty` is stored with the model and subtracted from
-    every token's O score at tagging time (a recall/precision trade-off, chosen on a development
-    part of the training data: sentences 79-90% of ANERcorp train.txt).
+    `c1` and `c2` are the L1 and L2 penalties of CRFsuite's L-BFGS training; `o_penalty` is stored
+    with the model and subtracted from every token's O score at tagging time (a recall/precision
+    trade-off). All three were chosen on two development splits of the training data (MODEL_CARD.md).
 
     With `vectors` (`tabayyun train clusters --vectors`), the network layer is trained over the
-    perceptron too (torch needed) and written beside it as `network.npz`; without, a network file
-    there (trained over another perceptron) is removed."""
+    tagger too (torch needed) and written beside it as `network.npz`; without, a network file
+    there (trained over another tagger) is removed."""
     started = time.perf_counter()
     sentences = read_conll(data_path)
     train, held = split_holdout(sentences) if holdout else (sentences, [])
-    pruned = fit_weights(train, epochs, seed, prune_below, log)
-    meta = {"data": str(Path(data_path).name), "train_sentences": len(train), "held_out_sentences": len(held),
-            "epochs": epochs, "seed": seed, "prune_below": prune_below, "o_penalty": o_penalty,
-            "doc_window": DOC_WINDOW}
+    weights = fit_weights(train, iterations, c1, c2, log)
+    meta = {"data": str(Path(data_path).name), "trainer": "crfsuite l-bfgs", "train_sentences": len(train),
+            "held_out_sentences": len(held), "iterations": iterations, "c1": c1, "c2": c2,
+            "o_penalty": o_penalty, "doc_window": DOC_WINDOW}
     if clusters := shipped_clusters().digest:
         meta["clusters"] = clusters
-    size = save_model(pruned, out_path, meta)
-    summary = {"out": str(out_path), "bytes": size, "features": len(pruned), "train_sentences": len(train),
-               "train_tokens": sum(len(s) for s in train), "held_out_sentences": len(held), "epochs": epochs,
-               "seconds": round(time.perf_counter() - started, 1)}
+    size = save_model(weights, out_path, meta)
+    summary = {"out": str(out_path), "bytes": size, "features": len(weights), "train_sentences": len(train),
+               "train_tokens": sum(len(s) for s in train), "held_out_sentences": len(held),
+               "iterations": iterations, "seconds": round(time.perf_counter() - started, 1)}
     network = Path(out_path).with_name("network.npz")
     if vectors is not None:
         from tabayyun.train.ner_network import train_network
 
         summary["network"] = train_network(
             train, out_path, vectors, DOC_WINDOW,
-            lambda part: fit_model(part, epochs, seed, prune_below, o_penalty), log=log)
+            lambda part: fit_model(part, iterations, c1, c2, o_penalty), log=log)
     elif network.exists():
         network.unlink()
     if holdout:
@@ -119,87 +118,43 @@ def train_ner(data_path: str | Path, out_path: str | Path, epochs: int = DEFAULT
     return summary
 
 
-def fit_model(sentences: list[list[tuple[str, str]]], epochs: int = DEFAULT_EPOCHS, seed: int = 13,
-              prune_below: float = PRUNE_BELOW, o_penalty: float = O_PENALTY) -> NerModel:
+def fit_model(sentences: list[list[tuple[str, str]]], iterations: int = ITERATIONS, c1: float = C1,
+              c2: float = C2, o_penalty: float = O_PENALTY) -> NerModel:
     """A tagger learnt from `sentences`, in memory (`fit_weights` with the O-score penalty)."""
-    return NerModel(dense_weights(fit_weights(sentences, epochs, seed, prune_below)), {"o_penalty": o_penalty})
+    return NerModel(dense_weights(fit_weights(sentences, iterations, c1, c2)), {"o_penalty": o_penalty})
 
 
-def fit_weights(sentences: list[list[tuple[str, str]]], epochs: int = DEFAULT_EPOCHS, seed: int = 13,
-                prune_below: float = PRUNE_BELOW, log=None) -> dict[str, dict[int, float]]:
-    """The averaged weights learnt from `sentences`, those under `prune_below` dropped."""
-    pruned = {f: {k: w for k, w in row.items() if abs(w) >= prune_below}
-              for f, row in _train(sentences, epochs, seed, log).items()}
-    return {f: row for f, row in pruned.items() if row}
-
-
-def _train(sentences: list[list[tuple[str, str]]], epochs: int, seed: int, log=None) -> dict[str, dict[int, float]]:
-    """Structured averaged perceptron: Viterbi-decode each sentence with the current weights and move
-    the weights of the gold features up and of the predicted ones down where they differ."""
-    n = len(TAGS)
+def fit_weights(sentences: list[list[tuple[str, str]]], iterations: int = ITERATIONS, c1: float = C1,
+                c2: float = C2, log=None) -> dict[str, dict[int, float]]:
+    """A linear-chain CRF learnt from `sentences` with CRFsuite (L-BFGS, elastic-net penalty), as
+    feature -> {tag index: weight}: the state weights of every tag-independent feature of a token
+    (`token_features`) and the transition table as the features "t1=<previous tag>"."""
+    try:
+        import pycrfsuite
+    except ImportError as exc:
+        raise RuntimeError("training the NER tagger needs python-crfsuite: pip install 'tabayyun[train]'") from exc
     contexts = [sentence_context([t for t, _ in sentence]) for sentence in sentences]
     add_document_features(contexts, DOC_WINDOW)
-    prepared = []
+    trainer = pycrfsuite.Trainer(verbose=False)
     for sentence, ctx in zip(sentences, contexts):
-        feats = [token_features(ctx.lexes, ctx.pos, i) for i in range(len(sentence))]
-        prepared.append((ctx.lexes, feats, _gold_indices([t for _, t in sentence])))
-    weights: dict[str, list[float]] = {}
-    totals: dict[str, list[float]] = {}
-    clock = 1
-
-    def update(features, k: int, delta: float) -> None:
-        for f in features:
-            w = weights.get(f)
-            if w is None:
-                w = weights[f] = [0.0] * n
-                totals[f] = [0.0] * n
-            w[k] += delta
-            totals[f][k] += clock * delta
-
-    rng = random.Random(seed)
-    order = list(range(len(prepared)))
-    zero = [0.0] * n
-    for epoch in range(epochs):
-        rng.shuffle(order)
-        errors = count = 0
-        trans_names = ["t1=" + t for t in TAGS]
-        for index in order:
-            lexes, feats, gold = prepared[index]
-            emissions, extra = [], []
-            for i, fs in enumerate(feats):
-                scores = [0.0] * n
-                for f in fs:
-                    w = weights.get(f)
-                    if w is not None:
-                        for k in range(n):
-                            scores[k] += w[k]
-                emissions.append(scores)
-                extra.append(lexical_transition_rows(weights, lexes[i + 2]))
-            trans = [weights.get(name, zero) for name in trans_names]
-            pred = viterbi(emissions, trans, extra)
-            count += len(gold)
-            if pred != gold:
-                for i, (g, p) in enumerate(zip(gold, pred)):
-                    if g != p:
-                        errors += 1
-                        update(feats[i], g, 1.0)
-                        update(feats[i], p, -1.0)
-                    gp = gold[i - 1] if i else 0
-                    pp = pred[i - 1] if i else 0
-                    if (gp, g) != (pp, p):
-                        update(transition_features(gp, lexes[i + 2]), g, 1.0)
-                        update(transition_features(pp, lexes[i + 2]), p, -1.0)
-            clock += 1
-        if log:
-            log(f"epoch {epoch + 1}/{epochs}: token error rate {errors / max(count, 1):.4f}")
-    averaged: dict[str, dict[int, float]] = {}
-    for f, w in weights.items():
-        u = totals[f]
-        row = {k: w[k] - u[k] / clock for k in range(n) if w[k] or u[k]}
-        row = {k: v for k, v in row.items() if abs(v) > 1e-9}
-        if row:
-            averaged[f] = row
-    return averaged
+        items = [dict.fromkeys(token_features(ctx.lexes, ctx.pos, i), 1.0) for i in range(len(sentence))]
+        trainer.append(items, [TAGS[k] for k in _gold_indices([t for _, t in sentence])])
+    trainer.set_params({"c1": c1, "c2": c2, "max_iterations": iterations, "feature.possible_transitions": True})
+    if log:
+        log(f"training the CRF on {len(sentences):,} sentences ({iterations} L-BFGS iterations at most)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "ner.crfsuite")
+        trainer.train(path)
+        tagger = pycrfsuite.Tagger()
+        tagger.open(path)
+        info = tagger.info()
+        tagger.close()
+    weights: dict[str, dict[int, float]] = {}
+    for (feature, tag), weight in info.state_features.items():
+        weights.setdefault(feature, {})[TAG_INDEX[tag]] = weight
+    for (previous, tag), weight in info.transitions.items():
+        weights.setdefault("t1=" + previous, {})[TAG_INDEX[tag]] = weight
+    return weights
 
 
 def evaluate_ner(data_path: str | Path, model: NerModel | None = None, holdout_only: bool = False) -> dict:

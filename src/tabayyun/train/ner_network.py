@@ -1,10 +1,10 @@
 """Training the NER network layer (`understand/ner_network.py`) with torch (`pip install torch`).
 
-The network reads the perceptron's tag scores. Scores of sentences the perceptron was trained on
+The network reads the tagger's tag scores. Scores of sentences the tagger was trained on
 are far more confident than those of new text, so the network learns from out-of-fold scores: the
-training sentences are cut into five consecutive parts, and each part is scored by a perceptron
-trained on the other four. At tagging time the shipped perceptron (trained on all of them) scores
-new text, as the fifth-held-out perceptrons scored theirs.
+training sentences are cut into five consecutive parts, and each part is scored by a tagger
+trained on the other four. At tagging time the shipped tagger (trained on all of them) scores
+new text, as the fifth-held-out taggers scored theirs.
 
 Word vectors come from `tabayyun train clusters --vectors FILE` (the same counts as the clusters);
 training projects them (kept fixed) to the network's word size, and the projected table, quantized
@@ -31,20 +31,20 @@ WORD_SIZE, CHAR_SIZE, CHAR_FILTERS, SMALL_SIZE, FEATURE_SIZE, HIDDEN = 100, 24, 
 
 
 def out_of_fold_emissions(sentences: list[list[tuple[str, str]]], fit, window: int, log=None) -> list[np.ndarray]:
-    """The perceptron's scores of each sentence, from a perceptron that did not learn from it.
+    """The tagger's scores of each sentence, from a tagger that did not learn from it.
     `fit(sentences) -> NerModel` trains one."""
     scores: list[np.ndarray] = []
     size = len(sentences)
     for part in range(OUT_OF_FOLD_PARTS):
         lo, hi = size * part // OUT_OF_FOLD_PARTS, size * (part + 1) // OUT_OF_FOLD_PARTS
         model = fit(sentences[:lo] + sentences[hi:])
-        scores += perceptron_scores(model, sentences[lo:hi], window)
+        scores += tagger_scores(model, sentences[lo:hi], window)
         if log:
-            log(f"out-of-fold perceptron {part + 1}/{OUT_OF_FOLD_PARTS} done")
+            log(f"out-of-fold tagger {part + 1}/{OUT_OF_FOLD_PARTS} done")
     return scores
 
 
-def perceptron_scores(model: NerModel, sentences: list[list[tuple[str, str]]], window: int) -> list[np.ndarray]:
+def tagger_scores(model: NerModel, sentences: list[list[tuple[str, str]]], window: int) -> list[np.ndarray]:
     contexts = [sentence_context([t for t, _ in s]) for s in sentences]
     add_document_features(contexts, window)
     return [np.asarray(model.emissions(c.lexes, c.pos)[0], np.float32) for c in contexts]
@@ -70,7 +70,7 @@ class _Vocabularies:
 
 def fit_network(sentences: list[list[tuple[str, str]]], scores: list[np.ndarray], vectors: tuple[np.ndarray, np.ndarray],
                 window: int, epochs: int = EPOCHS, seed: int = 1, log=None) -> tuple[dict[str, np.ndarray], dict]:
-    """Train the BiLSTM-CRF on `sentences` and their out-of-fold perceptron `scores`; returns the
+    """Train the BiLSTM-CRF on `sentences` and their out-of-fold tagger `scores`; returns the
     parameters and metadata of `network.npz`."""
     import torch
 
@@ -227,12 +227,12 @@ def _tagger_class():
 
 def train_network(train: list[list[tuple[str, str]]], model_path: str | Path, vectors_path: str | Path,
                   window: int, fit, epochs: int = EPOCHS, seed: int = 1, log=None) -> dict:
-    """Train the network over the perceptron at `model_path` (trained on `train`; `fit(sentences) ->
+    """Train the network over the tagger at `model_path` (trained on `train`; `fit(sentences) ->
     NerModel` trains one alike) and write `network.npz` beside it; returns a summary."""
     started = time.perf_counter()
     scores = out_of_fold_emissions(train, fit, window, log)
     params, meta = fit_network(train, scores, read_vectors(vectors_path), window, epochs, seed, log)
-    meta["perceptron"] = model_digest(Path(model_path).read_bytes())
+    meta["tagger"] = model_digest(Path(model_path).read_bytes())
     out = Path(model_path).with_name("network.npz")
     size = write_npz(out, params, meta)
     return {"out": str(out), "bytes": size, "epochs": epochs, "seconds": round(time.perf_counter() - started, 1)}

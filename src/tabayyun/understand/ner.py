@@ -1,21 +1,21 @@
-"""Named entities: an averaged-perceptron BIO tagger, gazetteers, title cues, within-article linking.
+"""Named entities: a linear-chain CRF BIO tagger, gazetteers, title cues, within-article linking.
 
-The tagger is a structured averaged perceptron decoded with first-order Viterbi over BIO tags (a
-beam skips tags far below a token's best). Its features: the normalized word, its light stem, the
-clitic-split base and proclitics, 1-4 character prefixes and suffixes of the base, a consonant/vowel
-skeleton, the word shape, the neighbouring words (two each side) and their bases, the word clusters
-of the word and its neighbours (learnt from unlabeled news: see understand/wordclusters.py), gazetteer
-membership of the base and of multi-word windows (B/I position in an entry), title cues (الرئيس،
-وزير، المتحدث باسم ...) among the three previous words, the previous tag (alone, with the word and
-with its cluster), and document features (what the same word is elsewhere in the article: see
-add_document_features).
+The tagger is a linear-chain conditional random field (trained by `tabayyun train ner` with CRFsuite,
+the `train` extra) decoded here with first-order Viterbi over BIO tags (a beam skips tags far below a
+token's best). Its features: the normalized word, its light stem, the clitic-split base and
+proclitics, 1-4 character prefixes and suffixes of the base, a consonant/vowel skeleton, the word
+shape, the neighbouring words (two each side) and their bases, the word clusters of the word and its
+neighbours (learnt from unlabeled news: see understand/wordclusters.py), gazetteer membership of the
+base and of multi-word windows (B/I position in an entry), title cues (الرئيس، وزير، المتحدث باسم
+...) among the three previous words, and document features (what the same word is elsewhere in the
+article: see add_document_features); the previous tag enters through the transition table.
 
 Inference is pure Python: the features of a word at a given offset from the tagged position depend
 only on that word, so their summed weights are cached per word and offset; tagging a token then adds
 a handful of cached vectors. The shipped model (`models/ner/model.json.gz`) was trained on ANERcorp
-by `tabayyun.train.ner.train_ner`; see its MODEL_CARD.md. A network layer trained over the
-perceptron (`ner_network.py`, written beside the model as `network.npz` by `train ner --vectors`)
-decodes instead of the perceptron's own Viterbi when `load_model` finds one.
+by `tabayyun.train.ner.train_ner`; see its MODEL_CARD.md. A network layer trained over the tagger
+(`ner_network.py`, written beside the model as `network.npz` by `train ner --vectors`) decodes
+instead of the tagger's own Viterbi when `load_model` finds one.
 
 `find_entities(paragraphs)` runs on raw paragraph text and returns `Entity` spans with character
 offsets, one `canonical` name per entity in the article and the `role` a title cue gives a person.
@@ -64,28 +64,27 @@ ALLOWED = _allowed()
 
 PREV_OK = [tuple(p for p in range(len(TAGS)) if c in ALLOWED[p]) for c in range(len(TAGS))]
 _NEG = float("-inf")
-# Tags whose emission score is this far below a token's best are not considered there (see viterbi).
-BEAM_MARGIN = 45.0
+# Tags whose emission score is this far below a token's best are not considered there (see viterbi):
+# CRF scores are log-potentials, so a tag 20 below the best is e^-20 as likely before transitions.
+BEAM_MARGIN = 20.0
 
 
-def viterbi(emissions: list[list[float]], trans: list[list[float]],
-            extra: list[dict[int, list[float]] | None], margin: float | None = None) -> list[int]:
-    """Best tag sequence under emission scores, a tag-bigram matrix `trans[prev][cur]`, and per
-    position extra transition rows `extra[i][prev][cur]`; the tag before the sentence is O; I-X
-    only after B-X or I-X. With `margin`, only the tags whose emission is within `margin` of the
-    position's best are considered there (a beam: far faster, nearly always the same path)."""
+def viterbi(emissions: list[list[float]], trans: list[list[float]], margin: float | None = None) -> list[int]:
+    """Best tag sequence under emission scores and a tag-bigram matrix `trans[prev][cur]`; the tag
+    before the sentence is O; I-X only after B-X or I-X. With `margin`, only the tags whose emission
+    is within `margin` of the position's best are considered there (a beam: far faster, nearly always
+    the same path)."""
     n = len(TAGS)
     everything = range(n)
     prev_tags = (0,)
     prev_scores = [0.0]
     backs = []
-    for i, e in enumerate(emissions):
+    for e in emissions:
         if margin is None:
             cands = everything
         else:
             floor = max(e) - margin
             cands = [c for c in everything if e[c] >= floor]
-        x = extra[i]
         tags, scores, back = [], [], []
         for c in cands:
             best, arg = _NEG, -1
@@ -94,10 +93,6 @@ def viterbi(emissions: list[list[float]], trans: list[list[float]],
                 if p not in allowed:
                     continue
                 s = prev_scores[k] + trans[p][c]
-                if x:
-                    row = x.get(p)
-                    if row is not None:
-                        s += row[c]
                 if s > best:
                     best, arg = s, k
             if arg >= 0:
@@ -105,7 +100,7 @@ def viterbi(emissions: list[list[float]], trans: list[list[float]],
                 scores.append(best + e[c])
                 back.append(arg)
         if not tags:  # only I- tags were near the top, none of them possible here: open a span
-            return viterbi(emissions, trans, extra, None)
+            return viterbi(emissions, trans, None)
         backs.append((tags, back))
         prev_tags, prev_scores = tags, scores
     k = prev_scores.index(max(prev_scores))
@@ -118,7 +113,8 @@ def viterbi(emissions: list[list[float]], trans: list[list[float]],
 
 
 class NerModel:
-    """Averaged-perceptron weights: feature -> one weight per tag (a tuple of len(TAGS) floats)."""
+    """Linear-chain weights: feature -> one weight per tag (a tuple of len(TAGS) floats); the
+    features "t1=<previous tag>" hold the transition table."""
 
     def __init__(self, weights: dict[str, tuple[float, ...]], meta: dict | None = None,
                  network: NerNetwork | None = None) -> None:
@@ -127,7 +123,6 @@ class NerModel:
         self.meta = meta or {}
         self.n = len(TAGS)
         self._caches: list[dict[str, list[float]]] = [{}, {}, {}, {}, {}]
-        self._rows: dict[str, dict[int, tuple[float, ...]] | None] = {}
         zero = (0.0,) * self.n
         self.trans = [weights.get("t1=" + TAGS[p], zero) for p in range(self.n)]
         self._zero = zero
@@ -139,7 +134,6 @@ class NerModel:
     def clear_caches(self) -> None:
         for cache in self._caches:
             cache.clear()
-        self._rows.clear()
         if self.network is not None:
             self.network.clear_caches()
 
@@ -157,14 +151,6 @@ class NerModel:
             vec = cache[record.token] = self._sum(feats)
         return vec
 
-    def _transition_rows(self, record: Lex):
-        rows = self._rows.get(record.base, 0)
-        if rows == 0:
-            if len(self._rows) > 200_000:
-                self._rows.clear()
-            rows = self._rows[record.base] = lexical_transition_rows(self.weights, record)
-        return rows
-
     def tag(self, tokens: list[str]) -> list[str]:
         """Tags of one sentence on its own."""
         if not tokens:
@@ -179,25 +165,22 @@ class NerModel:
 
     def tag_contexts(self, contexts: list[SentenceContext]) -> list[list[int]]:
         """Tag indices of each sentence (document features already added): the network's decoding
-        over the perceptron's scores when the model has a network, else the perceptron's own."""
+        over the tagger's scores when the model has a network, else the tagger's own."""
         if self.network is None:
             return [self.tag_indices(c.lexes, c.pos) if c.pos else [] for c in contexts]
         scores = [np.asarray(self.emissions(c.lexes, c.pos)[0], np.float32) for c in contexts]
         return self.network.tag(contexts, scores)
 
     def tag_indices(self, lexes: list[Lex], pos: list[list[str]]) -> list[int]:
-        """The perceptron's tags of one sentence (Viterbi over its emissions and transitions)."""
+        """The tagger's own tags of one sentence (Viterbi over its emissions and transitions)."""
         return viterbi(*self.emissions(lexes, pos), self.margin)
 
-    def emissions(self, lexes: list[Lex], pos: list[list[str]]) -> tuple[list[list[float]], list, list]:
-        """The perceptron's score of each tag at each token, its transition table, and each token's
-        lexical transition rows (viterbi's arguments)."""
+    def emissions(self, lexes: list[Lex], pos: list[list[str]]) -> tuple[list[list[float]], list]:
+        """The tagger's score of each tag at each token, and its transition table (viterbi's arguments)."""
         get = self.weights.get
         vec = self._vec
-        rows = self._transition_rows
         add = operator.add
         emissions = []
-        extra = []
         bias = get("bias", self._zero)
         penalty = self.o_penalty
         for i in range(len(pos)):
@@ -212,8 +195,7 @@ class NerModel:
                     scores = list(map(add, scores, w))
             scores[0] -= penalty
             emissions.append(scores)
-            extra.append(rows(here))
-        return emissions, self.trans, extra
+        return emissions, self.trans
 
 
 def token_features(lexes: list[Lex], pos: list[list[str]], i: int) -> list[str]:
@@ -221,30 +203,6 @@ def token_features(lexes: list[Lex], pos: list[list[str]], i: int) -> list[str]:
     j = i + 2
     return ["bias", *lexes[j].f0, *lexes[j - 1].fm1, *lexes[j + 1].fp1, *lexes[j - 2].fm2, *lexes[j + 2].fp2,
             *pos[i]]
-
-
-def lexical_transitions(prev: int, record: Lex) -> tuple[str, ...]:
-    """The features of the tag transition into a token that depend on the token: the previous tag
-    with the token's base, and with its cluster."""
-    tag = TAGS[prev]
-    if record.cluster:
-        return "t1b=" + tag + "|" + record.base, "t1c=" + tag + "|" + record.cluster
-    return ("t1b=" + tag + "|" + record.base,)
-
-
-def transition_features(prev: int, record: Lex) -> tuple[str, ...]:
-    """The features of the tag transition into a token, scored at the token's tag."""
-    return ("t1=" + TAGS[prev], *lexical_transitions(prev, record))
-
-
-def lexical_transition_rows(weights: dict, record: Lex) -> dict | None:
-    """{previous tag: summed weights of its lexical transition features into `record`}, or None."""
-    rows = {}
-    for p in range(len(TAGS)):
-        found = [w for w in map(weights.get, lexical_transitions(p, record)) if w is not None]
-        if found:
-            rows[p] = found[0] if len(found) == 1 else [sum(x) for x in zip(*found)]
-    return rows or None
 
 
 def save_model(weights: dict[str, dict[int, float]], path: str | Path, meta: dict, scale: int = 1000) -> int:
@@ -258,7 +216,7 @@ def save_model(weights: dict[str, dict[int, float]], path: str | Path, meta: dic
                 flat.extend((k, q))
         if flat:
             packed[feat] = flat
-    data = {"format": "tabayyun-ner-perceptron", "version": 1, "tags": list(TAGS), "scale": scale,
+    data = {"format": "tabayyun-ner-crf", "version": 2, "tags": list(TAGS), "scale": scale,
             "meta": meta, "weights": packed}
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     path = Path(path)
@@ -269,7 +227,7 @@ def save_model(weights: dict[str, dict[int, float]], path: str | Path, meta: dic
 
 
 def model_digest(raw: bytes) -> str:
-    """Identifies a perceptron model by its content (not the gzip header's time): a network records
+    """Identifies a tagger model by its content (not the gzip header's time): a network records
     the one it was trained over."""
     return hashlib.sha256(gzip.decompress(raw)).hexdigest()[:16]
 
@@ -283,8 +241,8 @@ def _read_model(stream: bytes, network: bytes | None = None) -> NerModel:
         raise ValueError(f"the NER model was trained with word clusters {trained_with}, the package has "
                          f"{shipped or 'none'}: retrain it (tabayyun train ner)")
     layer = read_network(network) if network is not None else None
-    if layer is not None and layer.meta.get("perceptron") != model_digest(stream):
-        raise ValueError("the NER network beside the model was trained over another perceptron model: "
+    if layer is not None and layer.meta.get("tagger") != model_digest(stream):
+        raise ValueError("the NER network beside the model was trained over another tagger model: "
                          "retrain both (tabayyun train ner --vectors FILE)")
     return NerModel(dense_weights(data["weights"], float(data.get("scale", 1))), data.get("meta", {}), layer)
 

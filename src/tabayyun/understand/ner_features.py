@@ -42,7 +42,6 @@ class Lex:
     fp1: tuple[str, ...]  # ... as the next word
     fm2: tuple[str, ...]
     fp2: tuple[str, ...]
-    cluster: str = ""  # the word's middle-granularity cluster ("" when it has none)
     # The token itself: what the tagger caches the summed weights by. Not `norm`, which one word type
     # can share with another of other features (على, "on", and علي, the name Ali).
     token: str = ""
@@ -163,16 +162,15 @@ def lex(token: str) -> Lex:
     fp1 = ["w+1=" + norm, "b+1=" + base, "sh+1=" + shape, "z2+1=" + base[-2:]]
     fp1.extend("gw+1=" + t for t in gw)
     fm2, fp2 = ["b-2=" + base], ["b+2=" + base]
-    clusters, cluster = shipped_clusters().lookup(base), ""
+    clusters = shipped_clusters().lookup(base)
     if len(clusters) >= 3:
-        cluster = clusters[1]
         c0, cm1, cp1, cm2, cp2 = _cluster_features(clusters)
         f0.extend(c0)
         fm1.extend(cm1)
         fp1.extend(cp1)
         fm2.extend(cm2)
         fp2.extend(cp2)
-    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2), cluster, token)
+    record = Lex(norm, base, keys, tuple(f0), tuple(fm1), tuple(fp1), tuple(fm2), tuple(fp2), token)
     _LEX[token] = record
     return record
 

@@ -1,11 +1,11 @@
-"""A BiLSTM-CRF layer over the perceptron tagger, run with numpy (`network.npz` beside the model; optional).
+"""A BiLSTM-CRF layer over the CRF tagger, run with numpy (`network.npz` beside the model; optional).
 
 It reads, for each token: the word's vector (learnt from unlabeled news with the word clusters, see
 `train/clusters.py`, and projected by training), a character CNN over the normalized word, its
-proclitics and shape, the perceptron's sentence and document features (gazetteer positions, title
-cues, what the word is elsewhere in the article), and the perceptron's own score for each tag.
+proclitics and shape, the tagger's sentence and document features (gazetteer positions, title
+cues, what the word is elsewhere in the article), and the tagger's own score for each tag.
 A bidirectional LSTM over the sentence turns these into tag scores, which a CRF's tag-transition
-table decodes (Viterbi, I-X only after B-X or I-X). The perceptron stays the explanation of a tag
+table decodes (Viterbi, I-X only after B-X or I-X). The tagger stays the explanation of a tag
 (its features are readable); the network corrects it where a word's context and spelling say more.
 
 Trained by `tabayyun.train.ner_network` (torch, an optional extra); this module needs numpy only.
@@ -34,7 +34,7 @@ class TokenInput:
     """What the network reads of one token, before its vocabularies turn it into numbers."""
 
     key: str                  # the word's base (the key of its vector)
-    features: tuple[str, ...]  # the perceptron's position features and gazetteer types
+    features: tuple[str, ...]  # the tagger's position features and gazetteer types
     chars: str
     proclitics: str
     shape: str
@@ -140,7 +140,7 @@ class NerNetwork:
                 cache[token] = (fixed, [self.features[f] for f in gazetteer if f in self.features])
         return [cache[r.token] for r in records]
 
-    def sentence_inputs(self, ctx: SentenceContext, perceptron: np.ndarray) -> np.ndarray:
+    def sentence_inputs(self, ctx: SentenceContext, scores: np.ndarray) -> np.ndarray:
         """The LSTM's input rows for one sentence: (tokens, input size)."""
         p = self.params
         n = len(ctx.pos)
@@ -154,7 +154,7 @@ class NerNetwork:
                 if k is not None:
                     multi_hot[i, k] = 1.0
         feature_part = np.maximum(multi_hot @ p["features_w"].T + p["features_b"], 0.0)
-        stacked = (perceptron - self.meta["emission_mean"]) / self.meta["emission_sd"]
+        stacked = (scores - self.meta["emission_mean"]) / self.meta["emission_sd"]
         return np.hstack([np.stack([w[0] for w in words]), feature_part, stacked]).astype(np.float32)
 
     # --- the network ------------------------------------------------------------------------------
@@ -226,17 +226,17 @@ class NerNetwork:
             path.append(k)
         return path[::-1]
 
-    def tag(self, contexts: list[SentenceContext], perceptron: list[np.ndarray]) -> list[list[int]]:
-        """Tag indices of each sentence, given the perceptron's emission scores of its tokens. BLAS
+    def tag(self, contexts: list[SentenceContext], tag_scores: list[np.ndarray]) -> list[list[int]]:
+        """Tag indices of each sentence, given the tagger's emission scores of its tokens. BLAS
         runs on one thread here: tabayyun runs one process per core, and the small products of an
         LSTM step lose far more to threads fighting over a busy core than they gain."""
         with _one_blas_thread():
-            return self._tag(contexts, perceptron)
+            return self._tag(contexts, tag_scores)
 
-    def _tag(self, contexts: list[SentenceContext], perceptron: list[np.ndarray]) -> list[list[int]]:
+    def _tag(self, contexts: list[SentenceContext], tag_scores: list[np.ndarray]) -> list[list[int]]:
         self._words_of([record for c in contexts for record in c.lexes[2:len(c.pos) + 2]])  # new words at once
         inputs = [self.sentence_inputs(ctx, scores) if len(scores) else np.zeros((0, 0), np.float32)
-                  for ctx, scores in zip(contexts, perceptron)]
+                  for ctx, scores in zip(contexts, tag_scores)]
         return [self.decode(scores) for scores in self.emissions(inputs)]
 
 
