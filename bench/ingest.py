@@ -5,7 +5,9 @@
 Runs the real `ingest` (read, decode, analyze, store in committed batches) at both analysis levels:
 `basic` (clean text and metadata) and `full` (plus entities, times, quotes, citations), with 1 worker
 on the first day's file (the first row is the reference) and with --workers on the whole corpus (or
---limit-files days); prints articles per second and the ratio to the reference. Lead embeddings
+--limit-files days); prints articles per second and the ratio to the reference. Ingest reads its
+inputs once more first, for the lines each site repeats (`ingest.inputs_repeats`); a row without that
+pass shows its cost. Lead embeddings
 (about 95 ms of CPU an article, six times the whole analysis) are off unless --embeddings: this is
 the ingestion and cleaning figure; bench/connect.py measures the whole run with embeddings.
 """
@@ -26,12 +28,13 @@ from tabayyun.pipeline import ANALYSIS_LEVELS  # noqa: E402
 from tabayyun.store import open_storage  # noqa: E402
 
 
-def run(files: list[Path], workers: int, analysis: str, embed: bool) -> tuple[int, int, float]:
+def run(files: list[Path], workers: int, analysis: str, embed: bool, site_repeats: bool = True
+        ) -> tuple[int, int, float]:
     with tempfile.TemporaryDirectory() as folder:
         storage = open_storage(Path(folder) / "bench.db")
         started = time.perf_counter()
         report = ingest(storage, [str(f) for f in files], workers=workers, stages=ANALYSIS_LEVELS[analysis],
-                        embed=embed)
+                        embed=embed, site_repeats=site_repeats)
         seconds = time.perf_counter() - started
         storage.close()
     return report.stored + report.duplicates, report.failed, seconds
@@ -53,6 +56,7 @@ def main() -> int:
     days = f"{len(files)} days"
     rows = [("basic, 1 worker, first day", *run(files[:1], 1, "basic", args.embeddings))]
     rows.append((f"basic, {args.workers} workers, {days}", *run(files, args.workers, "basic", args.embeddings)))
+    rows.append(("  the same, no site repeats pass", *run(files, args.workers, "basic", args.embeddings, False)))
     rows.append(("full, 1 worker, first day", *run(files[:1], 1, "full", args.embeddings)))
     if not args.basic_only:
         rows.append((f"full, {args.workers} workers, {days}", *run(files, args.workers, "full", args.embeddings)))

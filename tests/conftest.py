@@ -8,12 +8,14 @@ instead of a SQLite file; tests about SQLite files as such are marked `sqlite_on
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
@@ -229,3 +231,36 @@ def workspace_address(workspaces, tmp_path):
         return workspaces.new(tmp_path, name)
 
     return make
+
+
+# --- a pile of pages from one site ------------------------------------------------------------------
+# Written for these tests: three articles of one invented site, each followed by the same teaser of
+# another article, a full sentence that one page alone cannot tell from the article's own prose.
+_SITE_FURNITURE = ("وفي المدينة نفسها أعلنت وزارة الزراعة أن موسم الحصاد سيبدأ مطلع الشهر المقبل في المحافظات "
+                   "الشمالية.")
+_SITE_ARTICLES = [
+    ["افتتاح جسر جديد فوق النهر في المدينة",
+     "افتتح محافظ المدينة صباح اليوم الجسر الجديد الذي يربط ضفتي النهر بعد عامين من أعمال البناء المتواصلة.",
+     "وقال المحافظ في كلمة خلال الافتتاح إن الجسر سيخفف الازدحام عن الطرق القديمة في وسط المدينة.",
+     "وأضاف أن الأعمال في الجسر الثاني ستبدأ مطلع العام المقبل بتمويل من الموازنة المحلية."],
+    ["المنتخب الوطني يفوز في مباراته الودية",
+     "فاز المنتخب الوطني لكرة القدم على ضيفه بهدفين دون رد في المباراة الودية التي أقيمت مساء أمس.",
+     "وسجل الهدفين مهاجم الفريق في الشوط الثاني بعد تمريرتين من لاعب الوسط الشاب.",
+     "وقال المدرب بعد المباراة إن الفريق يستعد جيدا للتصفيات التي تنطلق في الشهر المقبل."],
+    ["ارتفاع أسعار الخضار في الأسواق المحلية",
+     "شهدت أسواق الخضار ارتفاعا ملحوظا في الأسعار خلال الأسبوع الحالي بسبب موجة البرد التي ضربت البلاد.",
+     "وأرجع تجار في سوق الجملة الارتفاع إلى تراجع الكميات الواردة من المزارع القريبة من العاصمة.",
+     "ويتوقع التجار أن تعود الأسعار إلى مستواها السابق مع تحسن الطقس في الأيام القادمة."],
+]
+
+
+@pytest.fixture(scope="session")
+def site_pile(tmp_path_factory) -> SimpleNamespace:
+    """Three pages of one site as (url, text) `pages`, the same as a JSONL file at `path`, and the
+    `furniture` line every page ends with."""
+    pages = [(f"https://news.example.org/article/{n}", "\n".join([*lines, _SITE_FURNITURE]))
+             for n, lines in enumerate(_SITE_ARTICLES)]
+    path = tmp_path_factory.mktemp("pile") / "pile.jsonl"
+    path.write_text("".join(json.dumps({"url": url, "text": text}, ensure_ascii=False) + "\n" for url, text in pages),
+                    encoding="utf-8")
+    return SimpleNamespace(pages=pages, path=path, furniture=_SITE_FURNITURE)

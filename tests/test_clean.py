@@ -283,3 +283,62 @@ def test_a_listing_page_keeps_no_body_but_keeps_its_text_as_removed():
     assert doc.paragraphs == []
     assert any("listing page" in block.rule for block in doc.removed)
     assert analyze(text, url="https://almarsad.example/2024/03/04/cholera-report").paragraphs
+
+
+# --- lines a site repeats across a pile of pages (the pile: conftest.site_pile) --------------------
+
+
+def test_a_line_the_site_repeats_on_three_pages_is_removed_with_its_rule(site_pile):
+    from tabayyun.pipeline import pile_repeats
+
+    pages = site_pile.pages
+    alone = analyze(pages[0][1], url=pages[0][0])
+    assert site_pile.furniture in alone.paragraphs      # one page alone keeps it: it reads as prose
+    doc = analyze(pages[0][1], url=pages[0][0], site_repeats=pile_repeats(pages))
+    assert site_pile.furniture not in doc.paragraphs
+    assert doc.paragraphs == alone.paragraphs[:-1]
+    block = next(b for b in doc.removed if b.text == site_pile.furniture)
+    assert block.kind == "other" and "3 or more pages of this site" in block.rule
+
+
+def test_site_repeats_count_distinct_pages_of_one_host_only(site_pile):
+    from tabayyun.arabic import normalize_for_match
+    from tabayyun.clean.siterepeats import SiteRepeats, key_hash
+
+    furniture = key_hash(normalize_for_match(site_pile.furniture))
+    two, third = site_pile.pages[:2], site_pile.pages[2][1]
+    repeats = SiteRepeats()
+    for url, text in two + [two[0]]:          # the same page scraped twice counts once
+        repeats.add(url, text)
+    assert furniture not in repeats.lines_for(two[0][0])
+    repeats.add("https://other.example.com/a", third)   # another site's copy never counts
+    assert furniture not in repeats.lines_for(two[0][0])
+    repeats.add("https://www.news.example.org/x", third)  # "www." is the same site
+    assert furniture in repeats.lines_for("https://news.example.org/y")
+    assert repeats.lines_for(None) == frozenset() and repeats.lines_for("https://unknown.example/") == frozenset()
+    body = key_hash(normalize_for_match(two[0][1].split("\n")[1]))
+    assert body not in repeats.lines_for(two[0][0])     # an article's own line stands on its page only
+
+
+def test_analyze_of_a_pile_removes_what_its_site_repeats_unless_told_not_to(cli, site_pile):
+    pile = str(site_pile.path)
+    found = cli("analyze", pile, "--format", "jsonl")
+    assert found.returncode == 0, found.stderr
+    docs = [json.loads(line) for line in found.stdout.splitlines()]
+    assert len(docs) == 3 and all(site_pile.furniture not in d["paragraphs"] for d in docs)
+    assert all(any(b["text"] == site_pile.furniture and b["kind"] == "other" for b in d["removed"]) for d in docs)
+    kept = cli("analyze", pile, "--format", "jsonl", "--no-site-repeats")
+    assert all(site_pile.furniture in json.loads(line)["paragraphs"] for line in kept.stdout.splitlines())
+
+
+def test_a_dated_line_the_site_repeats_stays_with_the_article(site_pile):
+    """An agency's dateline stands on every story it filed that day: a date keeps a repeated line."""
+    from tabayyun.pipeline import pile_repeats
+
+    dated = "وكانت الوكالة قد أفادت في 11 أغسطس 2015 بأن الأعمال في المشاريع الجديدة ستبدأ خلال الأسابيع المقبلة."
+    pages = [(url, text.replace(f"\n{site_pile.furniture}", f"\n{dated}\n{site_pile.furniture}"))
+             for url, text in site_pile.pages]
+    alone = analyze(pages[1][1], url=pages[1][0])
+    assert dated in alone.paragraphs
+    doc = analyze(pages[1][1], url=pages[1][0], site_repeats=pile_repeats(pages))
+    assert site_pile.furniture not in doc.paragraphs and dated in doc.paragraphs

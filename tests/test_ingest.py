@@ -272,3 +272,20 @@ def test_basic_analysis_stores_clean_articles_without_the_understanding_layers(w
         ws.ingest(sample_dir, workers=1)
         assert ws.storage.conn.execute("SELECT count(*) FROM quotes").fetchone()[0] > 50
         assert ws.storage.conn.execute("SELECT count(*) FROM entities").fetchone()[0] > 50
+
+
+@pytest.mark.parametrize("site_repeats", [True, False])
+def test_ingest_removes_the_lines_a_site_repeats_across_its_inputs(workspace_address, site_pile, site_repeats):
+    storage = open_storage(workspace_address("pile"))
+    try:
+        report = ingest(storage, [str(site_pile.path)], workers=1, embed=False, site_repeats=site_repeats)
+        assert report.stored == 3
+        docs = [storage.get(row["id"]) for row in storage.list()]
+    finally:
+        storage.close()
+    kept = [site_pile.furniture in doc.paragraphs for doc in docs]
+    assert kept == [not site_repeats] * 3
+    if site_repeats:
+        assert all(any(block.text == site_pile.furniture and "this site" in block.rule for block in doc.removed)
+                   for doc in docs)
+        assert all(doc.paragraphs for doc in docs)     # the articles themselves are whole

@@ -17,7 +17,7 @@ from tabayyun.cli_serve import register as register_serve
 from tabayyun.cli_stories import register as register_stories
 from tabayyun.cli_output import (DbOption, FormatOption, _open_existing, _open_writable, _safe, _text, display_db,
                                  err, out, passage_line)
-from tabayyun.ingest import IngestReport, ingest as run_ingest
+from tabayyun.ingest import IngestReport, ingest as run_ingest, inputs_repeats
 from tabayyun.model import Document
 from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process_safely
 from tabayyun.sample import sample_path
@@ -86,6 +86,8 @@ def ingest(
                                               "and metadata only, much faster)."),
     embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed each new document's title and lead for "
                                                                 "semantic search (off: full-text search only)."),
+    site_repeats: bool = typer.Option(True, help="First read the inputs once to find the lines each site repeats "
+                                                 "on 3 or more pages, and remove them (local inputs with an address)."),
     engine: str = typer.Option("local", help="local (worker processes of this machine) or dask (Dask tasks over "
                                              "partitions of the input)."),
     scheduler: Optional[str] = typer.Option(None, help="--engine dask: address of a running Dask scheduler "
@@ -102,7 +104,8 @@ def ingest(
     if engine == "local" and (scheduler or shards):
         raise typer.BadParameter("--scheduler and --shards need --engine dask")
     options = dict(workers=workers, batch_size=batch_size, max_bytes=max_bytes, embed=embed,
-                   reference_date=_reference(reference_date), stages=ANALYSIS_LEVELS[analysis])
+                   reference_date=_reference(reference_date), stages=ANALYSIS_LEVELS[analysis],
+                   site_repeats=site_repeats)
     if engine == "dask":
         from tabayyun.engine.driver import EngineError, dask_ingest
 
@@ -124,19 +127,22 @@ def analyze(
     reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against."),
     fmt: str = typer.Option("json", "--format", "-f", help="json, jsonl or text."),
     max_bytes: int = typer.Option(MAX_BYTES, help="Largest item accepted, in bytes."),
+    site_repeats: bool = typer.Option(True, help="First read the inputs once to find the lines each site repeats "
+                                                 "on 3 or more pages, and remove them (local inputs with an address)."),
 ) -> None:
     """Run the pipeline without a workspace and print one JSON object per document."""
     if fmt not in ("json", "jsonl", "text"):
         raise typer.BadParameter("--format must be json, jsonl or text")
     reference = _reference(reference_date)
     failed = 0
+    repeats = inputs_repeats(files, max_bytes) if site_repeats else None
     for item in iter_items(files, max_bytes):
         if isinstance(item, ItemFailure):
             _fail_line(item)
             failed += 1
             continue
         try:
-            doc = process_safely(item, reference_date=reference, max_bytes=max_bytes)
+            doc = process_safely(item, reference_date=reference, max_bytes=max_bytes, site_repeats=repeats)
         except ItemError as exc:
             _fail_line(ItemFailure(item.source, str(exc)))
             failed += 1

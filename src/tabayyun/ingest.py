@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from tabayyun.clean.siterepeats import SiteRepeats
 from tabayyun.connect.duplicates import DuplicateFinder
 from tabayyun.connect.stories import StoryClusterer, StoryKeys, document_story_keys
 from tabayyun.engine.shards import Batch, Signed, is_shard_folder, pack_signature, store_batch, unpack_signatures
 from tabayyun.model import Document
-from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, process_safely
+from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, pile_repeats, process_safely
 from tabayyun.search.fulltext import document_index
 from tabayyun.sources.readers import ItemFailure, iter_items
 from tabayyun.store import SQLiteStorage, open_storage
@@ -76,6 +77,7 @@ class _WorkerConfig:
     max_bytes: int
     stages: list[str] | None = None
     embed: bool = False     # embed each new document's lead where it is analysed
+    site_repeats: SiteRepeats | None = None   # the lines each site repeats across the inputs (frozen)
 
 
 _worker: dict = {}
@@ -179,7 +181,7 @@ def process_item(item: RawItem, config: _WorkerConfig, storage: SQLiteStorage | 
             # On a rerun, stored documents are recognised by their content hash and not analysed again.
             return _Done(item.source, size=size, duplicate_id=decoded.id)
         doc = process_safely(item, reference_date=config.reference_date, stages=config.stages,
-                             max_bytes=config.max_bytes, decoded=decoded)
+                             max_bytes=config.max_bytes, decoded=decoded, site_repeats=config.site_repeats)
     except ItemError as err:
         return _Done(item.source, error=str(err))
     done = _Done(item.source, doc=doc, index_texts=document_index(doc.title, doc.paragraphs),
@@ -267,18 +269,22 @@ def ingest(
     on_failure: Callable[[ItemFailure], None] | None = None,
     on_progress: Callable[[IngestReport], None] | None = None,
     embed: bool = True,
+    site_repeats: bool = True,
 ) -> IngestReport:
     """Ingest every item under `paths` into `storage`; returns the counts. `stages` names the pipeline
     stages to run (default: all of them; see `pipeline.ANALYSIS_LEVELS` for the named sets). With
     `embed` (and embeddings available), each batch's new documents get their lead embedded for search.
-    A folder of Parquet shards (`ingest --engine dask --shards DIR`) is loaded, not read as pages."""
+    With `site_repeats`, a first pass over the inputs finds the lines each site repeats on several of
+    its pages (`inputs_repeats`), which cleaning then removes. A folder of Parquet shards (`ingest
+    --engine dask --shards DIR`) is loaded, not read as pages."""
     from tabayyun.search.embed import engine_loaded
 
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     # Workers embed the leads of what they analyse, unless they would be forked from a process whose
     # embedding engine is running (its threads do not survive a fork): then this process embeds them.
     config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages,
-                           embed=embed and (workers <= 1 or not engine_loaded()))
+                           embed=embed and (workers <= 1 or not engine_loaded()),
+                           site_repeats=inputs_repeats(paths, max_bytes) if site_repeats else None)
     report = IngestReport()
     batch = Batch()
     with Connector(storage, report, embed) as connect:
@@ -297,6 +303,16 @@ def ingest(
                 batch = _flush(storage, batch, report, connect, on_progress)
         _flush(storage, batch, report, connect, on_progress)
     return report
+
+
+def inputs_repeats(paths: list[str], max_bytes: int = MAX_BYTES) -> SiteRepeats:
+    """The lines each site repeats across the pages under `paths` (`pipeline.pile_repeats`), frozen
+    for the workers. Standard input and addresses are not read twice (nor fetched twice): their
+    pages count for nothing, and Parquet shard folders hold pages already cleaned."""
+    local = [path for path in paths if path != "-" and not path[:8].lower().startswith(("http://", "https://"))
+             and not is_shard_folder(path)]
+    items = (item for item in iter_items(local, max_bytes) if isinstance(item, RawItem))
+    return pile_repeats(items, max_bytes).frozen()
 
 
 def _count_result(done: _Done, report: IngestReport, on_failure: Callable[[ItemFailure], None] | None) -> None:

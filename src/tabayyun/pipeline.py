@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from tabayyun.clean import HtmlExtraction, Segmentation, extract_html, segment
 from tabayyun.clean import metadata
+from tabayyun.clean.siterepeats import SiteRepeats
 from tabayyun.model import Document
 from tabayyun.sources.decode import DecodeError, decode_bytes
 from tabayyun.understand.citations import attach_chains, find_citations
@@ -52,6 +53,7 @@ class Context:
     reference_date: date | None = None
     segmentation: Segmentation | None = None
     html: HtmlExtraction | None = None
+    site_repeats: SiteRepeats | None = None   # lines the page's site repeats across a pile (clean_stage)
 
 
 Stage = Callable[[Document, Context], Document]
@@ -63,7 +65,8 @@ def clean_stage(doc: Document, ctx: Context) -> Document:
         ctx.html = extract_html(doc.text, doc.url)
         text = ctx.html.text
     title_hint = ctx.item.title or (ctx.html.title if ctx.html else None)
-    ctx.segmentation = segment(text, title_hint=title_hint, url=doc.url)
+    site_lines = ctx.site_repeats.lines_for(doc.url) if ctx.site_repeats else frozenset()
+    ctx.segmentation = segment(text, title_hint=title_hint, url=doc.url, site_lines=site_lines)
     doc.paragraphs = [line.text for line in ctx.segmentation.body]
     doc.removed = ctx.segmentation.removed_blocks() + (ctx.html.removed if ctx.html else [])
     return doc
@@ -144,15 +147,38 @@ def make_document(item: RawItem, max_bytes: int = MAX_BYTES) -> Document:
 
 
 def process(item: RawItem, reference_date: date | None = None, stages: list[str] | None = None,
-            max_bytes: int = MAX_BYTES, decoded: Document | None = None) -> Document:
-    """Run one item through the pipeline (`decoded`: its `make_document` result, when already made)."""
+            max_bytes: int = MAX_BYTES, decoded: Document | None = None,
+            site_repeats: SiteRepeats | None = None) -> Document:
+    """Run one item through the pipeline (`decoded`: its `make_document` result, when already made;
+    `site_repeats`: the pile's repeated lines per site, see `pile_repeats`)."""
     doc = decoded or make_document(item, max_bytes)
-    ctx = Context(item=item, reference_date=reference_date)
+    ctx = Context(item=item, reference_date=reference_date, site_repeats=site_repeats)
     for name in stages or DEFAULT_PIPELINE:
         doc = STAGES[name](doc, ctx)
     if not doc.paragraphs and not doc.title:
         raise ItemError("no article text found (the page holds only boilerplate)")
     return doc
+
+
+def pile_repeats(items: Iterable[RawItem | tuple[str | None, str | bytes]], max_bytes: int = MAX_BYTES
+                 ) -> SiteRepeats:
+    """The lines each site repeats across a pile of pages, RawItems or (url, text) pairs. Only
+    flattened-text pages with an address count: HTML would have to be extracted twice (the slowest
+    step of cleaning it), and trafilatura removes most of a site's furniture from HTML itself. Items
+    that cannot be decoded are left to the main pass to report."""
+    repeats = SiteRepeats()
+    for item in items:
+        if isinstance(item, tuple):
+            item = RawItem(source="<input>", data=item[1], url=item[0])
+        if item.url is None or item.form == "html":
+            continue
+        try:
+            doc = make_document(item, max_bytes)
+        except Exception:  # noqa: BLE001 - a bad item never stops a pile; the main pass reports it once
+            continue
+        if doc.format == "text":
+            repeats.add(doc.url, doc.text)
+    return repeats
 
 
 def process_safely(item: RawItem, **options) -> Document:
@@ -167,11 +193,14 @@ def process_safely(item: RawItem, **options) -> Document:
 
 
 def analyze(text_or_html: str | bytes, url: str | None = None, reference_date: date | str | None = None,
-            *, title: str | None = None, published: str | None = None, outlet: str | None = None) -> Document:
-    """Clean one page (flattened text or HTML, str or bytes) into a `Document`, without a workspace."""
+            *, title: str | None = None, published: str | None = None, outlet: str | None = None,
+            site_repeats: SiteRepeats | None = None) -> Document:
+    """Clean one page (flattened text or HTML, str or bytes) into a `Document`, without a workspace.
+    `site_repeats` (`pile_repeats` of a pile the page belongs to) removes the lines its site repeats
+    on other pages of the pile."""
     if isinstance(reference_date, str):
         reference_date = date.fromisoformat(reference_date)
     item = RawItem(source="<input>", data=text_or_html, url=url, title=title, published=published, outlet=outlet)
-    doc = process(item, reference_date=reference_date)
+    doc = process(item, reference_date=reference_date, site_repeats=site_repeats)
     doc.path = None
     return doc

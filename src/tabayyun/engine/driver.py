@@ -22,7 +22,7 @@ from tabayyun.connect.stories import StoryKeys
 from tabayyun.engine.partitions import FILES_PER_PARTITION, LINES_PER_PARTITION, Partition, plan_partitions
 from tabayyun.engine.shards import Batch, Signed, mark_folder, read_shard, store_batch, unpack_signatures
 from tabayyun.engine.tasks import Outcome, TaskConfig, TaskResult, outcome_of, run_partition
-from tabayyun.ingest import DEFAULT_BATCH, Connector, IngestReport, _WorkerConfig
+from tabayyun.ingest import DEFAULT_BATCH, Connector, IngestReport, _WorkerConfig, inputs_repeats
 from tabayyun.pipeline import MAX_BYTES
 from tabayyun.sources.readers import ItemFailure
 
@@ -214,6 +214,7 @@ def dask_ingest(
     on_failure: Callable[[ItemFailure], None] | None = None,
     on_progress: Callable[[IngestReport], None] | None = None,
     embed: bool = True,
+    site_repeats: bool = True,
     files_per_partition: int = FILES_PER_PARTITION,
     lines_per_partition: int = LINES_PER_PARTITION,
     retries: int = RETRIES,
@@ -221,7 +222,8 @@ def dask_ingest(
 ) -> IngestReport:
     """`tabayyun.ingest.ingest` as Dask tasks: on `client`, else the scheduler at `scheduler`, else a
     local cluster of `workers` processes. `shards`: a folder to keep the Parquet shards in. `task`
-    replaces the partition task (tests)."""
+    replaces the partition task (tests). `site_repeats`: the first pass over the inputs that finds the
+    lines each site repeats runs here, in the driver, as the plain ingest's does."""
     plan = plan_partitions(paths, max_bytes, files_per_partition, lines_per_partition)
     report = IngestReport(partitions=len(plan.partitions))
     with Connector(storage, report, embed) as connect, _shard_folder(shards, storage.path) as folder:
@@ -230,7 +232,9 @@ def dask_ingest(
         if on_progress:
             on_progress(report)
         config = TaskConfig(db=storage.path if storage.path != ":memory:" else None, shards=folder,
-                            worker=_WorkerConfig(None, reference_date, max_bytes, stages, embed=embed))
+                            worker=_WorkerConfig(None, reference_date, max_bytes, stages, embed=embed,
+                                                 site_repeats=inputs_repeats(paths, max_bytes) if site_repeats
+                                                 else None))
         if plan.partitions:
             if client is not None:
                 _run(client, plan.partitions, config, task, retries, loader)
