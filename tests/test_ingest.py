@@ -289,3 +289,25 @@ def test_ingest_removes_the_lines_a_site_repeats_across_its_inputs(workspace_add
         assert all(any(block.text == site_pile.furniture and "this site" in block.rule for block in doc.removed)
                    for doc in docs)
         assert all(doc.paragraphs for doc in docs)     # the articles themselves are whole
+
+
+def _scheduling_probe(_) -> tuple[int, int, list[int]]:
+    time.sleep(0.2)     # long enough for every worker of the pool to take a task
+    return os.getpid(), os.sched_getscheduler(0), sorted(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="scheduling policies are Linux's")
+def test_worker_processes_taking_every_core_run_at_idle_priority_one_per_core():
+    from tabayyun.ingest import _WorkerConfig, worker_pool
+
+    cores = sorted(os.sched_getaffinity(0))
+    config = _WorkerConfig(None, None, 1000)
+    with worker_pool(len(cores), config) as pool:
+        seen = {pid: (policy, affinity) for pid, policy, affinity in pool.map(_scheduling_probe, range(4 * len(cores)),
+                                                                            chunksize=1)}
+    assert sorted(seen.values()) == [(os.SCHED_IDLE, [core]) for core in cores]
+    if len(cores) > 1:      # with a core to spare for this process (storing, connecting), left as they are
+        with worker_pool(len(cores) - 1, config) as pool:
+            assert all(policy != os.SCHED_IDLE and affinity == cores
+                       for _, policy, affinity in pool.map(_scheduling_probe, range(4), chunksize=1))
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE and sorted(os.sched_getaffinity(0)) == cores

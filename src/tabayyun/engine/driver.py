@@ -22,7 +22,9 @@ from tabayyun.connect.stories import StoryKeys
 from tabayyun.engine.partitions import FILES_PER_PARTITION, LINES_PER_PARTITION, Partition, plan_partitions
 from tabayyun.engine.shards import Batch, Signed, mark_folder, read_shard, store_batch, unpack_signatures
 from tabayyun.engine.tasks import Outcome, TaskConfig, TaskResult, outcome_of, run_partition
-from tabayyun.ingest import DEFAULT_BATCH, Connector, IngestReport, _WorkerConfig, inputs_repeats
+from tabayyun.ingest import (
+    DEFAULT_BATCH, Connector, IngestReport, _WorkerConfig, cores_to_settle, idle_scheduling, inputs_repeats,
+)
 from tabayyun.pipeline import MAX_BYTES
 from tabayyun.sources.readers import ItemFailure
 
@@ -148,35 +150,12 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 def settle_local_workers(client) -> None:
-    """When the local workers take every core: each at idle priority on a core of its own
-    (`idle_scheduling`). With a core to spare, this process takes that one and nothing changes.
-
-    This process (storing, connecting, the scheduler) then shares a core with a worker; at equal
-    priority the two took turns every few milliseconds, and each turn cost the worker its caches
-    (two workers used 14% more CPU a document than one). At idle priority a worker gives the core up
-    while this process has work and takes it back when it waits. Measured on 2 cores, two pipeline
-    processes beside a storing one: 16.0 ms a document each alone, 18.9 with the storing process,
-    17.2 as SCHED_BATCH jobs, 16.6 as SCHED_BATCH jobs on a core each, 16.3 at idle priority on a
-    core each. It also leaves a laptop's interactive work ahead of a long ingest."""
-    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    """When the local workers take every core: each at idle priority on a core of its own, as the
+    plain ingest's worker processes (`ingest.cores_to_settle` says why)."""
     addresses = sorted(client.scheduler_info()["workers"])
-    if not cores or len(addresses) < len(cores):
-        return
-    for index, address in enumerate(addresses):
+    cores = cores_to_settle(len(addresses))
+    for index, address in enumerate(addresses if cores else []):
         client.run(idle_scheduling, cores[index % len(cores)], workers=[address])
-
-
-def idle_scheduling(core: int) -> None:
-    """Put every thread of this process under SCHED_IDLE (it runs when nothing else on its core
-    wants to) on `core`; threads started later inherit both. Linux only (`settle_local_workers` calls
-    it where `os.sched_getaffinity` exists); a thread that has just ended, or a system that refuses
-    the policy, changes nothing."""
-    for tid in (int(tid) for tid in os.listdir("/proc/self/task")):
-        try:
-            os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
-            os.sched_setaffinity(tid, {core})
-        except (AttributeError, OSError):
-            pass
 
 
 @contextmanager
