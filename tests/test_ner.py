@@ -456,3 +456,16 @@ def test_the_numpy_network_computes_what_its_torch_module_does(tmp_path):
         # the word table is stored as int8: differences of a few thousandths
         assert np.abs(expected[row, :len(emission)].numpy() - emission).max() < 0.02
     assert [len(e) for e in got] == [len(s) for s in sentences]
+
+
+def test_train_ner_without_the_train_extra_says_what_to_install(cli, tmp_path):
+    data = tmp_path / "train.txt"
+    data.write_text("قال O\nسالم B-PERS\n\n", encoding="utf-8")
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "pycrfsuite.py").write_text("raise ImportError('not installed here')\n", encoding="utf-8")
+    found = cli("train", "ner", "--data", str(data), "--out", str(tmp_path / "m.json.gz"), "--no-holdout",
+                env={"PYTHONPATH": str(blocker)})
+    assert found.returncode == 1
+    assert "fatal: training the NER tagger needs python-crfsuite: pip install 'tabayyun[train]'" in found.stderr
+    assert "Traceback" not in found.stderr and not (tmp_path / "m.json.gz").exists()

@@ -429,8 +429,12 @@ def train_ner_command(
     from tabayyun.understand.ner import MODEL_RESOURCE
 
     target = out_path or str(resources.files("tabayyun").joinpath(MODEL_RESOURCE))
-    summary = train_ner(data, target, iterations=iterations, holdout=holdout, vectors=vectors,
-                        log=lambda line: err.print(_text(line)))
+    try:
+        summary = train_ner(data, target, iterations=iterations, holdout=holdout, vectors=vectors,
+                            log=lambda line: err.print(_text(line)))
+    except ImportError as exc:     # the train extra is not installed
+        err.print(_text(f"fatal: {exc}"), soft_wrap=True)
+        raise typer.Exit(1) from None
     sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 

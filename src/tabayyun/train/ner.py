@@ -132,7 +132,7 @@ def fit_weights(sentences: list[list[tuple[str, str]]], iterations: int = ITERAT
     try:
         import pycrfsuite
     except ImportError as exc:
-        raise RuntimeError("training the NER tagger needs python-crfsuite: pip install 'tabayyun[train]'") from exc
+        raise ImportError("training the NER tagger needs python-crfsuite: pip install 'tabayyun[train]'") from exc
     contexts = [sentence_context([t for t, _ in sentence]) for sentence in sentences]
     add_document_features(contexts, DOC_WINDOW)
     trainer = pycrfsuite.Trainer(verbose=False)
