@@ -320,6 +320,16 @@ def test_site_repeats_count_distinct_pages_of_one_host_only(site_pile):
     assert body not in repeats.lines_for(two[0][0])     # an article's own line stands on its page only
 
 
+def test_site_repeats_count_a_bounded_number_of_pages_per_site(site_pile, monkeypatch):
+    from tabayyun.clean import siterepeats
+
+    monkeypatch.setattr(siterepeats, "MAX_SITE_PAGES", 2)
+    repeats = siterepeats.SiteRepeats()
+    for url, text in site_pile.pages:
+        repeats.add(url, text)
+    assert repeats.lines_for(site_pile.pages[0][0]) == frozenset()   # the third page was not counted
+
+
 def test_analyze_of_a_pile_removes_what_its_site_repeats_unless_told_not_to(cli, site_pile):
     pile = str(site_pile.path)
     found = cli("analyze", pile, "--format", "jsonl")

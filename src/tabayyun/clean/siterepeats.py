@@ -10,9 +10,10 @@ article's. Copies of a wire story on other sites never count: the count is per h
 Measured on the Baly et al. (2018) pages of bench/gold (`python bench/extraction.py`, the
 `tabayyun+site` rows), with the counts taken over all 2,429 pages of that corpus: body-line F1
 0.915 -> 0.942 on the development pages (precision 0.847 -> 0.894) and 0.906 -> 0.926 on the
-held-out ones (0.831 -> 0.865), recall unchanged on both. On SaudiNewsNet (31,030 articles, 4.6 s
-for the counting pass, `ingest.inputs_repeats`) it touches 439 articles, none emptied: a series' episode list repeated under
-each episode, a columnist's "text us" line; agency datelines repeat too and are kept (see
+held-out ones (0.831 -> 0.865), recall unchanged on both. On SaudiNewsNet (31,030 articles from
+some 15 sites; 4.0 s for the counting pass, `ingest.inputs_repeats`) it touches 405 articles
+(439 without the MAX_SITE_PAGES cap), none emptied: a series' episode list repeated under each
+episode, a columnist's "text us" line; agency datelines repeat too and are kept (see
 `flat._drop_site_furniture`).
 """
 
@@ -26,6 +27,9 @@ from tabayyun.arabic import normalize_for_match
 
 MIN_PAGES = 3      # 2 cost body lines on the development pages (an article and one copy of it), 3 none
 MIN_CHARS = 40     # shorter lines (menus, labels) are the segmenter's own business
+# A site's furniture shows on any few hundred of its pages; counting more would only grow memory with
+# the pile (a set of line hashes a page: some 2 KB). Pages past this many of one site are not counted.
+MAX_SITE_PAGES = 2000
 
 
 def site_of(url: str | None) -> str | None:
@@ -56,7 +60,7 @@ class SiteRepeats:
     def add(self, url: str | None, text: str) -> None:
         """Count one page: `text` as the segmenter will see it (flattened, one paragraph a line)."""
         host = site_of(url)
-        if host is not None:
+        if host is not None and len(self._pages[host]) < MAX_SITE_PAGES:
             self._pages[host].add(_page_lines(text))
             self._repeated.pop(host, None)
 
