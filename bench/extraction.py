@@ -114,8 +114,8 @@ def _prf(tp: int, fp: int, fn: int, pages_per_s: float) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1, "pages_per_s": pages_per_s}
 
 
-def tabayyun_body(lines: list[str], url: str | None = None) -> set[int]:
-    seg = segment("\n".join(lines), url=url)
+def tabayyun_body(lines: list[str], url: str | None = None, site_lines: frozenset[int] = frozenset()) -> set[int]:
+    seg = segment("\n".join(lines), url=url, site_lines=site_lines)
     return {line.index for line in seg.body}
 
 
@@ -139,8 +139,7 @@ def map_back(lines: list[str], kept: list[str]) -> set[int]:
 
 def tabayyun_site_body(lines: list[str], url: str | None = None) -> set[int]:
     """tabayyun given the pile the page came from: the lines its site repeats on other pages go."""
-    seg = segment("\n".join(lines), url=url, site_lines=SITE_REPEATS.lines_for(url))
-    return {line.index for line in seg.body}
+    return tabayyun_body(lines, url, SITE_REPEATS.lines_for(url))
 
 
 def baly_repeats(shared: Path) -> SiteRepeats:

@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tabayyun.pipeline import RawItem, make_document
-from tabayyun.sources.fetch import Fetched, FetchError, feed_links, fetch, is_url, iter_url, new_client
-from tabayyun.sources.readers import ItemFailure, iter_items
+from tabayyun.sources.fetch import Fetched, FetchError, feed_links, fetch, iter_url, new_client
+from tabayyun.sources.readers import ItemFailure, is_url, iter_items
 from tabayyun.store import open_storage
 
 

@@ -15,8 +15,8 @@ from tabayyun.cli_export import register as register_export
 from tabayyun.cli_migrate import register as register_migrate
 from tabayyun.cli_serve import register as register_serve
 from tabayyun.cli_stories import register as register_stories
-from tabayyun.cli_output import (DbOption, FormatOption, _open_existing, _open_writable, _safe, _text, display_db,
-                                 err, out, passage_line)
+from tabayyun.cli_output import (DbOption, FormatOption, SiteRepeatsOption, _open_existing, _open_writable, _safe,
+                                 _text, display_db, err, out, passage_line)
 from tabayyun.ingest import IngestReport, ingest as run_ingest, inputs_repeats
 from tabayyun.model import Document
 from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process_safely
@@ -86,8 +86,7 @@ def ingest(
                                               "and metadata only, much faster)."),
     embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed each new document's title and lead for "
                                                                 "semantic search (off: full-text search only)."),
-    site_repeats: bool = typer.Option(True, help="First read the inputs once to find the lines each site repeats "
-                                                 "on 3 or more pages, and remove them (local inputs with an address)."),
+    site_repeats: bool = SiteRepeatsOption,
     engine: str = typer.Option("local", help="local (worker processes of this machine) or dask (Dask tasks over "
                                              "partitions of the input)."),
     scheduler: Optional[str] = typer.Option(None, help="--engine dask: address of a running Dask scheduler "
@@ -127,8 +126,7 @@ def analyze(
     reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against."),
     fmt: str = typer.Option("json", "--format", "-f", help="json, jsonl or text."),
     max_bytes: int = typer.Option(MAX_BYTES, help="Largest item accepted, in bytes."),
-    site_repeats: bool = typer.Option(True, help="First read the inputs once to find the lines each site repeats "
-                                                 "on 3 or more pages, and remove them (local inputs with an address)."),
+    site_repeats: bool = SiteRepeatsOption,
 ) -> None:
     """Run the pipeline without a workspace and print one JSON object per document."""
     if fmt not in ("json", "jsonl", "text"):

@@ -44,6 +44,9 @@ def display_db(db: Optional[str]) -> str:
     """The workspace address as printed: resolved like --db, without a PostgreSQL password."""
     return display_address(resolve_db(db))
 FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
+SiteRepeatsOption = typer.Option(True, "--site-repeats/--no-site-repeats",
+                                 help="First read the inputs once to find the lines each site repeats on 3 or more "
+                                      "pages, and remove them (local inputs with an address).")
 
 
 def _open_existing(db: Optional[str]):

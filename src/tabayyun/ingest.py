@@ -22,7 +22,7 @@ from tabayyun.engine.shards import Batch, Signed, is_shard_folder, pack_signatur
 from tabayyun.model import Document
 from tabayyun.pipeline import MAX_BYTES, ItemError, RawItem, make_document, pile_repeats, process_safely
 from tabayyun.search.fulltext import document_index
-from tabayyun.sources.readers import ItemFailure, iter_items
+from tabayyun.sources.readers import ItemFailure, is_url, iter_items
 from tabayyun.store import SQLiteStorage, open_storage
 
 DEFAULT_BATCH = 200
@@ -345,8 +345,7 @@ def inputs_repeats(paths: list[str], max_bytes: int = MAX_BYTES) -> SiteRepeats:
     """The lines each site repeats across the pages under `paths` (`pipeline.pile_repeats`), frozen
     for the workers. Standard input and addresses are not read twice (nor fetched twice): their
     pages count for nothing, and Parquet shard folders hold pages already cleaned."""
-    local = [path for path in paths if path != "-" and not path[:8].lower().startswith(("http://", "https://"))
-             and not is_shard_folder(path)]
+    local = [path for path in paths if path != "-" and not is_url(path) and not is_shard_folder(path)]
     items = (item for item in iter_items(local, max_bytes) if isinstance(item, RawItem))
     return pile_repeats(items, max_bytes).frozen()
 

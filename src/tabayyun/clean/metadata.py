@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from urllib.parse import urlparse
 
 from tabayyun.arabic import fold_digits, normalize_for_match
 from tabayyun.clean.dates import find_date
 from tabayyun.clean.datelines import match_dateline
 from tabayyun.clean.flat import SITE_NAME_RULE, Segmentation
+from tabayyun.clean.siterepeats import site_of
 from tabayyun.model import Evidence
 from tabayyun.registry import lookup
 
@@ -75,9 +75,8 @@ def outlet_candidates(seg: Segmentation | None, hint: str | None, sitename: str 
         candidates.extend(_credit_outlets(seg))
     if seg is not None:
         candidates.extend(_copyright_outlets(seg))
-    host = urlparse(url).hostname if url else None
+    host = site_of(url)
     if host:
-        host = host.removeprefix("www.")
         candidates.append(Candidate(host, Evidence("url host", url, confidence=0.6)))
     if seg is not None:
         for index, rule in seg.rules.items():

@@ -34,9 +34,9 @@ MAX_SITE_PAGES = 2000
 
 def site_of(url: str | None) -> str | None:
     """The host a page belongs to ("www." dropped), or None without an address."""
-    if not url:
+    host = urlparse(url).hostname if url else None
+    if not host:
         return None
-    host = urlparse(url).netloc.lower()
     return host.removeprefix("www.") or None
 
 

@@ -66,7 +66,7 @@ def plan_partitions(paths: list[str], max_bytes: int, files_per_partition: int =
         if path == "-":
             failures.append(ItemFailure("<stdin>", "standard input cannot be partitioned: use --engine local"))
             continue
-        if path[:8].lower().startswith(("http://", "https://")):
+        if readers.is_url(path):
             flush_pages()
             specs.append((path, (path,), None, 1))
             continue

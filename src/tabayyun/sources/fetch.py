@@ -45,10 +45,6 @@ class FeedLink:
     published: str | None = None
 
 
-def is_url(argument: str) -> bool:
-    return argument[:8].lower().startswith(("http://", "https://"))
-
-
 def new_client(timeout: float = TIMEOUT_SECONDS) -> httpx.Client:
     return httpx.Client(follow_redirects=True, timeout=timeout, headers={"User-Agent": USER_AGENT},
                         max_redirects=10)

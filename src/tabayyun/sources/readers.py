@@ -38,12 +38,17 @@ class ItemFailure:
     message: str
 
 
+def is_url(argument: str) -> bool:
+    """An http(s) address, not a path (told here, so that httpx loads only when one is given)."""
+    return argument[:8].lower().startswith(("http://", "https://"))
+
+
 def iter_items(paths: list[str], max_bytes: int) -> Iterator[RawItem | ItemFailure]:
     for path in paths:
         if path == "-":
             yield from _guarded("<stdin>", _from_stdin(max_bytes))
             continue
-        if path[:8].lower().startswith(("http://", "https://")):
+        if is_url(path):
             from tabayyun.sources.fetch import iter_url  # httpx is only loaded when a URL is given
 
             yield from _guarded(path, iter_url(path, max_bytes))
