@@ -37,7 +37,7 @@ from tabayyun.sample import sample_manifest, sample_path  # noqa: E402
 from tabayyun.sources.decode import decode_bytes  # noqa: E402
 
 GOAL_F1 = 0.95
-FLOOR_F1 = 0.89  # held-out F1 reached so far (0.906 on the 48 pages of bench/gold/README.md), less 0.01
+FLOOR_F1 = 0.855  # held-out F1 of the page alone (0.866 on the 64 pages drawn in November 2026), less 0.01
 
 
 def load_baly(shared: Path, split: str) -> list[tuple[str, list[str], set[int]]]:
