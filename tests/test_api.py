@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tabayyun.ingest import ingest
-from tabayyun.store import open_storage
+from tabayyun.store import LATEST_VERSION, open_storage
 from tabayyun.web import create_app
 from tabayyun.web.api_ingest import safe_name
 from tabayyun.web.jobs import JobManager
@@ -88,7 +88,7 @@ def wait_for_job(client, status_url: str, seconds: float = 120) -> dict:
 
 # reading ------------------------------------------------------------------------------------------
 def test_health(client):
-    assert client.get(f"{API}/health").json() == {"status": "ok", "documents": 15, "schema_version": 6}
+    assert client.get(f"{API}/health").json() == {"status": "ok", "documents": 15, "schema_version": LATEST_VERSION}
 
 
 def test_unknown_api_path_is_a_json_404(client):

@@ -291,6 +291,31 @@ def test_ingest_removes_the_lines_a_site_repeats_across_its_inputs(workspace_add
         assert all(doc.paragraphs for doc in docs)     # the articles themselves are whole
 
 
+def test_site_repeats_add_up_over_ingests_into_one_workspace(workspace_address, site_pile, tmp_path):
+    """Pages of one site ingested one at a time: the third page is cleaned with what the first two
+    showed, and a page ingested again counts once."""
+    files = []
+    for n, (url, text) in enumerate(site_pile.pages):
+        files.append(tmp_path / f"page{n}.jsonl")
+        files[-1].write_text(json.dumps({"url": url, "text": text}, ensure_ascii=False) + "\n", encoding="utf-8")
+    storage = open_storage(workspace_address("incremental"))
+    try:
+        ingest(storage, [str(files[0])], workers=1, embed=False, site_repeats=False)
+        assert storage.site_page_counts() == {}
+        for path in (files[0], files[0], files[1]):
+            ingest(storage, [str(path)], workers=1, embed=False)
+        assert storage.site_page_counts() == {"news.example.org": 2}
+        ingest(storage, [str(files[2])], workers=1, embed=False)
+        assert storage.site_page_counts() == {"news.example.org": 3}
+        docs = {doc.url: doc for doc in (storage.get(row["id"]) for row in storage.list())}
+    finally:
+        storage.close()
+    kept = [site_pile.furniture in docs[url].paragraphs for url, _ in site_pile.pages]
+    assert kept == [True, True, False]      # stored pages are not cleaned again
+    [removed] = [block for block in docs[site_pile.pages[2][0]].removed if block.text == site_pile.furniture]
+    assert "3 or more pages of this site" in removed.rule
+
+
 def _scheduling_probe(_) -> tuple[int, int, list[int]]:
     time.sleep(0.2)     # long enough for every worker of the pool to take a task
     return os.getpid(), os.sched_getscheduler(0), sorted(os.sched_getaffinity(0))

@@ -24,12 +24,12 @@ needs_postgres = pytest.mark.skipif(not POSTGRES_URL.startswith(("postgresql://"
 
 
 @pytest.fixture(scope="module")
-def source_db(tmp_path_factory, sample_dir) -> str:
-    """The built-in sample in a SQLite file, with a cached embedding, a reliability and a failure, so
-    that every table has rows."""
+def source_db(tmp_path_factory, sample_dir, site_pile) -> str:
+    """The built-in sample in a SQLite file, with a cached embedding, a reliability, a failure and
+    the pages of one site (counted for site repeats), so that every table has rows."""
     path = str(tmp_path_factory.mktemp("migrate") / "source.db")
     storage = open_storage(path)
-    ingest(storage, [str(sample_dir)], workers=1, embed=False)
+    ingest(storage, [str(sample_dir), str(site_pile.path)], workers=1, embed=False)
     first = storage.list(limit=1)[0]["id"]
     storage.cache_embeddings([("k1", "test-model", "passage", 2, b"\x00\x3c\x00\x40")], [(first, "test-model", "k1")])
     storage.set_reliability("الضفاف", 0.4, note="test")

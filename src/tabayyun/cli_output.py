@@ -46,7 +46,8 @@ def display_db(db: Optional[str]) -> str:
 FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
 SiteRepeatsOption = typer.Option(True, "--site-repeats/--no-site-repeats",
                                  help="First read the inputs once to find the lines each site repeats on 3 or more "
-                                      "pages, and remove them (local inputs with an address).")
+                                      "pages, and remove them (local inputs with an address; ingest adds "
+                                      "the counts kept in the workspace from earlier ingests).")
 
 
 def _open_existing(db: Optional[str]):

@@ -320,7 +320,7 @@ def ingest(
     # embedding engine is running (its threads do not survive a fork): then this process embeds them.
     config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages,
                            embed=embed and (workers <= 1 or not engine_loaded()),
-                           site_repeats=inputs_repeats(paths, max_bytes) if site_repeats else None)
+                           site_repeats=inputs_repeats(paths, max_bytes, storage) if site_repeats else None)
     report = IngestReport()
     batch = Batch()
     with Connector(storage, report, embed) as connect:
@@ -341,13 +341,17 @@ def ingest(
     return report
 
 
-def inputs_repeats(paths: list[str], max_bytes: int = MAX_BYTES) -> SiteRepeats:
+def inputs_repeats(paths: list[str], max_bytes: int = MAX_BYTES, storage: SQLiteStorage | None = None
+                   ) -> SiteRepeats:
     """The lines each site repeats across the pages under `paths` (`pipeline.pile_repeats`), frozen
-    for the workers. Standard input and addresses are not read twice (nor fetched twice): their
-    pages count for nothing, and Parquet shard folders hold pages already cleaned."""
+    for the workers; with `storage`, counted together with the pages of the same sites that earlier
+    ingests into the workspace counted (and this pile's new pages are counted there). Standard input
+    and addresses are not read twice (nor fetched twice): their pages count for nothing, and Parquet
+    shard folders hold pages already cleaned."""
     local = [path for path in paths if path != "-" and not is_url(path) and not is_shard_folder(path)]
     items = (item for item in iter_items(local, max_bytes) if isinstance(item, RawItem))
-    return pile_repeats(items, max_bytes).frozen()
+    repeats = pile_repeats(items, max_bytes)
+    return repeats.merged_with(storage) if storage is not None else repeats.frozen()
 
 
 def _count_result(done: _Done, report: IngestReport, on_failure: Callable[[ItemFailure], None] | None) -> None:

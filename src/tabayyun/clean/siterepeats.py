@@ -5,7 +5,9 @@ the line-based segmenter keeps it as body. Across a pile of pages from one site 
 away: the same line stands on many pages whose articles differ, while an article's own paragraphs
 stand on its own page (and its exact re-scrapes, which count once). So, per host, count the distinct
 pages each long line appears on; a body line found on MIN_PAGES or more is the site's, not the
-article's. Copies of a wire story on other sites never count: the count is per host.
+article's. Copies of a wire story on other sites never count: the count is per host. A workspace
+keeps the counts (hashes only, `store.sitestore`), and each ingest adds its pile's pages to them
+(`SiteRepeats.merged_with`): a site's furniture is learnt across ingests, not within one pile only.
 
 Measured on the Baly et al. (2018) pages of bench/gold (`python bench/extraction.py`, the
 `tabayyun+site` rows), with the counts taken over all 2,429 pages of that corpus: body-line F1
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from typing import Protocol
 from urllib.parse import urlparse
 
 from tabayyun.arabic import normalize_for_match
@@ -50,6 +53,18 @@ def _page_lines(text: str) -> frozenset[int]:
                      if len(line.strip()) >= MIN_CHARS)
 
 
+def page_hash(lines: frozenset[int]) -> int:
+    """A page's identity among its site's pages: the hash of its set of long lines."""
+    packed = b"".join(line.to_bytes(8, "little") for line in sorted(lines))
+    return int.from_bytes(hashlib.blake2b(packed, digest_size=8).digest(), "little")
+
+
+class SiteCounts(Protocol):
+    """Where a workspace keeps its sites' counted pages (`store.sitestore.SiteStore`)."""
+
+    def add_site_pages(self, host: str, pages: dict[int, frozenset[int]], limit: int) -> dict[int, int]: ...
+
+
 class SiteRepeats:
     """Per host, how many distinct pages each long line stands on (identical pages count once)."""
 
@@ -74,6 +89,18 @@ class SiteRepeats:
             counts = Counter(h for page in self._pages.get(host, ()) for h in page)
             self._repeated[host] = frozenset(h for h, n in counts.items() if n >= MIN_PAGES)
         return self._repeated[host]
+
+    def merged_with(self, store: SiteCounts) -> SiteRepeats:
+        """The repeated lines of this pile's sites counted together with the pages a workspace counted
+        in earlier ingests (`store`: `SQLiteStorage.add_site_pages`), frozen as `frozen` is. The
+        pile's pages the workspace has not counted are added to it, up to MAX_SITE_PAGES a site."""
+        out = SiteRepeats()
+        for host, pages in self._pages.items():
+            counted = store.add_site_pages(host, {page_hash(page): page for page in pages if page},
+                                             MAX_SITE_PAGES)
+            if lines := frozenset(line for line, n in counted.items() if n >= MIN_PAGES):
+                out._repeated[host] = lines
+        return out
 
     def frozen(self) -> SiteRepeats:
         """The repeated lines of the sites that have some, without the page counts: what workers

@@ -210,10 +210,10 @@ def dask_ingest(
         loader.item_failures(plan.failures)
         if on_progress:
             on_progress(report)
+        repeats = inputs_repeats(paths, max_bytes, storage) if site_repeats else None
         config = TaskConfig(db=storage.path if storage.path != ":memory:" else None, shards=folder,
                             worker=_WorkerConfig(None, reference_date, max_bytes, stages, embed=embed,
-                                                 site_repeats=inputs_repeats(paths, max_bytes) if site_repeats
-                                                 else None))
+                                                 site_repeats=repeats))
         if plan.partitions:
             if client is not None:
                 _run(client, plan.partitions, config, task, retries, loader)

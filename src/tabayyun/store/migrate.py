@@ -29,6 +29,8 @@ TABLES: list[tuple[str, str]] = [
     ("duplicate_pairs", "doc_a, doc_b"),
     ("stories", "id"),
     ("story_members", "rowid"),
+    ("site_pages", "host, page"),
+    ("site_lines", "host, line"),
 ]
 # Tables whose `rowid` is SQLite's hidden one (a column of its own on PostgreSQL).
 ROWID_TABLES = {"documents", "story_members"}

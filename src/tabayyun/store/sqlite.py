@@ -11,6 +11,7 @@ from pathlib import Path
 from tabayyun.model import Document
 from tabayyun.store.duplicatestore import DuplicateStore
 from tabayyun.store.searchindex import SearchIndexStore
+from tabayyun.store.sitestore import SiteStore
 from tabayyun.store.storystore import StoryStore
 
 SCHEMA_VERSION_PRAGMA = "user_version"
@@ -44,7 +45,7 @@ def _document_filters(outlet: str | None, since: str | None, until: str | None) 
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
-class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore):
+class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
     """Every SQL statement of the workspace lives here (and in the migrations; search's in `searchindex.py`,
     near-duplicates' in `duplicatestore.py`, stories' in `storystore.py`)."""
 
