@@ -316,6 +316,24 @@ def test_site_repeats_add_up_over_ingests_into_one_workspace(workspace_address, 
     assert "3 or more pages of this site" in removed.rule
 
 
+def test_a_workspace_without_site_counts_counts_its_stored_pages_first(workspace_address, site_pile, tmp_path):
+    """What a workspace stored before version 7 (or only with --no-site-repeats) holds is counted at
+    the first ingest that uses site repeats."""
+    first, last = tmp_path / "first.jsonl", tmp_path / "last.jsonl"
+    for path, pages in ((first, site_pile.pages[:2]), (last, site_pile.pages[2:])):
+        path.write_text("".join(json.dumps({"url": url, "text": text}, ensure_ascii=False) + "\n"
+                                for url, text in pages), encoding="utf-8")
+    storage = open_storage(workspace_address("upgraded"))
+    try:
+        ingest(storage, [str(first)], workers=1, embed=False, site_repeats=False)
+        ingest(storage, [str(last)], workers=1, embed=False)
+        assert storage.site_page_counts() == {"news.example.org": 3}
+        [doc] = [doc for doc in (storage.get(row["id"]) for row in storage.list()) if doc.url == site_pile.pages[2][0]]
+    finally:
+        storage.close()
+    assert site_pile.furniture not in doc.paragraphs and doc.paragraphs
+
+
 def _scheduling_probe(_) -> tuple[int, int, list[int]]:
     time.sleep(0.2)     # long enough for every worker of the pool to take a task
     return os.getpid(), os.sched_getscheduler(0), sorted(os.sched_getaffinity(0))

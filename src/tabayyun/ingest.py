@@ -341,17 +341,27 @@ def ingest(
     return report
 
 
+BACKFILL_PAGES = 100_000   # stored pages counted once when a workspace has no site counts yet
+
+
 def inputs_repeats(paths: list[str], max_bytes: int = MAX_BYTES, storage: SQLiteStorage | None = None
                    ) -> SiteRepeats:
     """The lines each site repeats across the pages under `paths` (`pipeline.pile_repeats`), frozen
     for the workers; with `storage`, counted together with the pages of the same sites that earlier
-    ingests into the workspace counted (and this pile's new pages are counted there). Standard input
+    ingests into the workspace counted (and this pile's new pages are counted there; a workspace with
+    no counts yet first counts its latest BACKFILL_PAGES stored pages). Standard input
     and addresses are not read twice (nor fetched twice): their pages count for nothing, and Parquet
     shard folders hold pages already cleaned."""
     local = [path for path in paths if path != "-" and not is_url(path) and not is_shard_folder(path)]
     items = (item for item in iter_items(local, max_bytes) if isinstance(item, RawItem))
     repeats = pile_repeats(items, max_bytes)
-    return repeats.merged_with(storage) if storage is not None else repeats.frozen()
+    if storage is None:
+        return repeats.frozen()
+    if not storage.site_page_counts():
+        # A workspace stored before it kept counts (schema version 7): its latest pages count first.
+        for url, text in storage.stored_text_pages(BACKFILL_PAGES):
+            repeats.add(url, text)
+    return repeats.merged_with(storage)
 
 
 def _count_result(done: _Done, report: IngestReport, on_failure: Callable[[ItemFailure], None] | None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 
 _WRAP = 1 << 64
 _SIGNED_MAX = 1 << 63
@@ -54,3 +55,13 @@ class SiteStore:
     def site_page_counts(self) -> dict[str, int]:
         """host -> the number of its pages counted so far."""
         return dict(self.conn.execute("SELECT host, count(*) FROM site_pages GROUP BY host ORDER BY host"))
+
+    def stored_text_pages(self, limit: int) -> Iterator[tuple[str, str]]:
+        """(url, text) of the latest `limit` stored flattened-text pages with an address, newest first:
+        what site repeats count, for documents stored before the workspace kept counts."""
+        from tabayyun.store.migrate import read_batches
+
+        sql = ("SELECT d.url, r.content FROM documents d JOIN raw_inputs r ON r.doc_id = d.id"
+               f" WHERE d.format = 'text' AND d.url IS NOT NULL ORDER BY d.rowid DESC LIMIT {int(limit)}")
+        for rows in read_batches(self, sql):
+            yield from rows
