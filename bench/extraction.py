@@ -24,6 +24,7 @@ import html
 import json
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +32,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from tabayyun.arabic import normalize_for_match  # noqa: E402
 from tabayyun.clean.flat import segment  # noqa: E402
-from tabayyun.clean.siterepeats import SiteRepeats  # noqa: E402
+from tabayyun.clean.siterepeats import NO_LINES, SiteRepeats  # noqa: E402
 from tabayyun.pipeline import pile_repeats  # noqa: E402
 from tabayyun.sample import sample_manifest, sample_path  # noqa: E402
 from tabayyun.sources.decode import decode_bytes  # noqa: E402
@@ -114,7 +115,7 @@ def _prf(tp: int, fp: int, fn: int, pages_per_s: float) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1, "pages_per_s": pages_per_s}
 
 
-def tabayyun_body(lines: list[str], url: str | None = None, site_lines: frozenset[int] = frozenset()) -> set[int]:
+def tabayyun_body(lines: list[str], url: str | None = None, site_lines: Mapping[int, int] = NO_LINES) -> set[int]:
     seg = segment("\n".join(lines), url=url, site_lines=site_lines)
     return {line.index for line in seg.body}
 

@@ -313,7 +313,7 @@ def test_site_repeats_add_up_over_ingests_into_one_workspace(workspace_address, 
     kept = [site_pile.furniture in docs[url].paragraphs for url, _ in site_pile.pages]
     assert kept == [True, True, False]      # stored pages are not cleaned again
     [removed] = [block for block in docs[site_pile.pages[2][0]].removed if block.text == site_pile.furniture]
-    assert "3 or more pages of this site" in removed.rule
+    assert "repeated on 3 pages of this site" in removed.rule
 
 
 def test_a_workspace_without_site_counts_counts_its_stored_pages_first(workspace_address, site_pile, tmp_path):

@@ -15,7 +15,7 @@ from datetime import date
 
 from tabayyun.clean import HtmlExtraction, Segmentation, extract_html, segment
 from tabayyun.clean import metadata
-from tabayyun.clean.siterepeats import SiteRepeats
+from tabayyun.clean.siterepeats import NO_LINES, SiteRepeats
 from tabayyun.model import Document
 from tabayyun.sources.decode import DecodeError, decode_bytes
 from tabayyun.understand.citations import attach_chains, find_citations
@@ -65,7 +65,7 @@ def clean_stage(doc: Document, ctx: Context) -> Document:
         ctx.html = extract_html(doc.text, doc.url)
         text = ctx.html.text
     title_hint = ctx.item.title or (ctx.html.title if ctx.html else None)
-    site_lines = ctx.site_repeats.lines_for(doc.url) if ctx.site_repeats else frozenset()
+    site_lines = ctx.site_repeats.lines_for(doc.url) if ctx.site_repeats else NO_LINES
     ctx.segmentation = segment(text, title_hint=title_hint, url=doc.url, site_lines=site_lines)
     doc.paragraphs = [line.text for line in ctx.segmentation.body]
     doc.removed = ctx.segmentation.removed_blocks() + (ctx.html.removed if ctx.html else [])

@@ -13,6 +13,7 @@ The method, in the spirit of jusText but line-based and tuned for Arabic news pa
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tabayyun.arabic import normalize_for_match
@@ -20,7 +21,7 @@ from tabayyun.clean.cohesion import select_article
 from tabayyun.clean.datelines import match_dateline
 from tabayyun.clean.dates import find_date
 from tabayyun.clean.pagetype import digest_reason, listing_reason
-from tabayyun.clean.siterepeats import MIN_PAGES, key_hash
+from tabayyun.clean.siterepeats import MIN_PAGES, NO_LINES, key_hash
 from tabayyun.clean.lines import (
     Line,
     furniture_score,
@@ -75,9 +76,10 @@ class Segmentation:
 
 
 def segment(text: str, title_hint: str | None = None, url: str | None = None,
-            site_lines: frozenset[int] = frozenset()) -> Segmentation:
-    """`site_lines`: hashes (`siterepeats.key_hash`) of the lines the page's site repeats on other
-    pages (`SiteRepeats.lines_for`); body lines among them are removed as the site's furniture."""
+            site_lines: Mapping[int, int] = NO_LINES) -> Segmentation:
+    """`site_lines`: the lines the page's site repeats on other pages (`SiteRepeats.lines_for`: the
+    hash of a line's match form, `siterepeats.key_hash`, to the number of the site's pages holding
+    it); body lines among them are removed as the site's furniture."""
     lines = [line for i, raw in enumerate(text.split("\n")) if (line := read_line(i, raw))]
     grades = _grade(lines)
     seg = Segmentation(lines=lines, labels={}, rules={})
@@ -254,17 +256,18 @@ def _drop_listing_page(seg: Segmentation, url: str | None) -> None:
             seg.labels[line.index], seg.rules[line.index] = "other", f"listing page by its address ({reason})"
 
 
-def _drop_site_furniture(seg: Segmentation, site_lines: frozenset[int]) -> None:
+def _drop_site_furniture(seg: Segmentation, site_lines: Mapping[int, int]) -> None:
     """Body lines the site repeats on other pages go, unless they hold a date: an agency's dateline
     ("الرياض 26 شوال 1436 هـ الموافق 11 أغسطس 2015 م واس") stands on every story it filed that day, and
     it is the article's (its date and its source)."""
     if not site_lines:
         return
     for line in seg.lines:
-        if (seg.labels.get(line.index) == "body" and key_hash(line.key) in site_lines
-                and find_date(line.key) is None):
+        pages = site_lines.get(key_hash(line.key))
+        if seg.labels.get(line.index) == "body" and pages and find_date(line.key) is None:
             seg.labels[line.index] = "other"
-            seg.rules[line.index] = f"repeated on {MIN_PAGES} or more pages of this site: the site's, not the article's"
+            seg.rules[line.index] = (f"repeated on {pages} pages of this site ({MIN_PAGES} or more): the site's, "
+                                     "not the article's")
 
 
 def _drop_forum_posts(seg: Segmentation) -> None:
