@@ -112,8 +112,8 @@ class SiteRepeats:
         return out
 
     def frozen(self) -> SiteRepeats:
-        """The repeated lines of the sites that have some, without the page counts: what workers
-        need, small to send them."""
+        """The repeated lines of the sites that have some (with the number of pages holding each),
+        without the pages' line sets: what workers need, small to send them."""
         out = SiteRepeats()
         out._repeated = {host: lines for host in self._pages if (lines := self._lines_of(host))}
         return out
