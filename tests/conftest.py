@@ -254,13 +254,18 @@ _SITE_ARTICLES = [
 ]
 
 
-@pytest.fixture(scope="session")
-def site_pile(tmp_path_factory) -> SimpleNamespace:
-    """Three pages of one site as (url, text) `pages`, the same as a JSONL file at `path`, and the
-    `furniture` line every page ends with."""
-    pages = [(f"https://news.example.org/article/{n}", "\n".join([*lines, _SITE_FURNITURE]))
-             for n, lines in enumerate(_SITE_ARTICLES)]
-    path = tmp_path_factory.mktemp("pile") / "pile.jsonl"
+def _write_pages(path: Path, pages: list[tuple[str, str]]) -> Path:
+    """(url, text) pages as a JSONL file of records."""
     path.write_text("".join(json.dumps({"url": url, "text": text}, ensure_ascii=False) + "\n" for url, text in pages),
                     encoding="utf-8")
-    return SimpleNamespace(pages=pages, path=path, furniture=_SITE_FURNITURE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def site_pile(tmp_path_factory) -> SimpleNamespace:
+    """Three pages of one site as (url, text) `pages`, the same as a JSONL file at `path`, the
+    `furniture` line every page ends with, and `write(path, pages)` for other JSONL files of them."""
+    pages = [(f"https://news.example.org/article/{n}", "\n".join([*lines, _SITE_FURNITURE]))
+             for n, lines in enumerate(_SITE_ARTICLES)]
+    path = _write_pages(tmp_path_factory.mktemp("pile") / "pile.jsonl", pages)
+    return SimpleNamespace(pages=pages, path=path, furniture=_SITE_FURNITURE, write=_write_pages)

@@ -294,10 +294,7 @@ def test_ingest_removes_the_lines_a_site_repeats_across_its_inputs(workspace_add
 def test_site_repeats_add_up_over_ingests_into_one_workspace(workspace_address, site_pile, tmp_path):
     """Pages of one site ingested one at a time: the third page is cleaned with what the first two
     showed, and a page ingested again counts once."""
-    files = []
-    for n, (url, text) in enumerate(site_pile.pages):
-        files.append(tmp_path / f"page{n}.jsonl")
-        files[-1].write_text(json.dumps({"url": url, "text": text}, ensure_ascii=False) + "\n", encoding="utf-8")
+    files = [site_pile.write(tmp_path / f"page{n}.jsonl", [page]) for n, page in enumerate(site_pile.pages)]
     storage = open_storage(workspace_address("incremental"))
     try:
         ingest(storage, [str(files[0])], workers=1, embed=False, site_repeats=False)
@@ -319,10 +316,8 @@ def test_site_repeats_add_up_over_ingests_into_one_workspace(workspace_address, 
 def test_a_workspace_without_site_counts_counts_its_stored_pages_first(workspace_address, site_pile, tmp_path):
     """What a workspace stored before version 7 (or only with --no-site-repeats) holds is counted at
     the first ingest that uses site repeats."""
-    first, last = tmp_path / "first.jsonl", tmp_path / "last.jsonl"
-    for path, pages in ((first, site_pile.pages[:2]), (last, site_pile.pages[2:])):
-        path.write_text("".join(json.dumps({"url": url, "text": text}, ensure_ascii=False) + "\n"
-                                for url, text in pages), encoding="utf-8")
+    first = site_pile.write(tmp_path / "first.jsonl", site_pile.pages[:2])
+    last = site_pile.write(tmp_path / "last.jsonl", site_pile.pages[2:])
     storage = open_storage(workspace_address("upgraded"))
     try:
         ingest(storage, [str(first)], workers=1, embed=False, site_repeats=False)

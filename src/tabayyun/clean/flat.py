@@ -263,8 +263,10 @@ def _drop_site_furniture(seg: Segmentation, site_lines: Mapping[int, int]) -> No
     if not site_lines:
         return
     for line in seg.lines:
+        if seg.labels.get(line.index) != "body":
+            continue
         pages = site_lines.get(key_hash(line.key))
-        if seg.labels.get(line.index) == "body" and pages and find_date(line.key) is None:
+        if pages and find_date(line.key) is None:
             seg.labels[line.index] = "other"
             seg.rules[line.index] = (f"repeated on {pages} pages of this site ({MIN_PAGES} or more): the site's, "
                                      "not the article's")

@@ -66,12 +66,8 @@ def page_hash(lines: frozenset[int]) -> int:
 class SiteCounts(Protocol):
     """Where a workspace keeps its sites' counted pages (`store.sitestore.SiteStore`)."""
 
-    def add_site_pages(self, host: str, pages: dict[int, frozenset[int]], limit: int) -> dict[int, int]: ...
-
-
-def _repeated_only(counts: Mapping[int, int]) -> dict[int, int]:
-    # A plain dict, never changed once made: the frozen table is pickled to the workers.
-    return {line: n for line, n in counts.items() if n >= MIN_PAGES}
+    def add_site_pages(self, host: str, pages: dict[int, frozenset[int]], limit: int, min_pages: int
+                       ) -> dict[int, int]: ...
 
 
 class SiteRepeats:
@@ -96,7 +92,8 @@ class SiteRepeats:
     def _lines_of(self, host: str) -> Mapping[int, int]:
         if host not in self._repeated:
             counts = Counter(h for page in self._pages.get(host, ()) for h in page)
-            self._repeated[host] = _repeated_only(counts)
+            # A plain dict, never changed once made: the frozen table is pickled to the workers.
+            self._repeated[host] = {line: n for line, n in counts.items() if n >= MIN_PAGES}
         return self._repeated[host]
 
     def merged_with(self, store: SiteCounts) -> SiteRepeats:
@@ -105,9 +102,8 @@ class SiteRepeats:
         pile's pages the workspace has not counted are added to it, up to MAX_SITE_PAGES a site."""
         out = SiteRepeats()
         for host, pages in self._pages.items():
-            counted = store.add_site_pages(host, {page_hash(page): page for page in pages if page},
-                                             MAX_SITE_PAGES)
-            if lines := _repeated_only(counted):
+            if lines := store.add_site_pages(host, {page_hash(page): page for page in pages if page},
+                                             MAX_SITE_PAGES, MIN_PAGES):
                 out._repeated[host] = lines
         return out
 

@@ -29,11 +29,12 @@ class SiteStore:
 
     conn: sqlite3.Connection
 
-    def add_site_pages(self, host: str, pages: dict[int, frozenset[int]], limit: int) -> dict[int, int]:
+    def add_site_pages(self, host: str, pages: dict[int, frozenset[int]], limit: int, min_pages: int
+                       ) -> dict[int, int]:
         """Count the pages of `host` not counted before (`pages`: page hash -> its line hashes) while the
-        host has fewer than `limit` counted pages; return, for every line counted on the host, the
-        number of its counted pages holding it. A page is counted once even when two ingests meet it at
-        the same time: only the insert that creates its row adds its lines."""
+        host has fewer than `limit` counted pages; return the lines of the host standing on `min_pages`
+        or more of its counted pages, each with that number. A page is counted once even when two
+        ingests meet it at the same time: only the insert that creates its row adds its lines."""
         with self.conn:
             room = limit - self.conn.execute("SELECT count(*) FROM site_pages WHERE host = ?", (host,)).fetchone()[0]
             increments: Counter[int] = Counter()
@@ -50,7 +51,7 @@ class SiteStore:
                 " DO UPDATE SET pages = site_lines.pages + excluded.pages",
                 [(host, _signed(line), n) for line, n in sorted(increments.items())])
         return {_unsigned(line): n for line, n in self.conn.execute(
-            "SELECT line, pages FROM site_lines WHERE host = ?", (host,))}
+            "SELECT line, pages FROM site_lines WHERE host = ? AND pages >= ?", (host, min_pages))}
 
     def site_page_counts(self) -> dict[str, int]:
         """host -> the number of its pages counted so far."""
