@@ -128,7 +128,7 @@ def test_filtered_lists_quotes_entities_and_outlets_match_sqlite(pg_sample, sqli
 
 
 # Storage methods that write (skipped by the read comparison below) and reads whose SQL has no ORDER BY.
-WRITERS = ("add_", "set_", "save_", "cache_", "clear_", "close", "migrate", "index_", "sign_", "cluster_")
+WRITERS = ("add_", "set_", "save_", "cache_", "clear_", "close", "migrate", "index_", "sign_", "cluster_", "replace_")
 UNORDERED = {"entity_names", "story_entities", "entity_mentions_of"}
 COMPARED_APART = {"fulltext_units", "fulltext_floor"}  # scores, rowids: see test_fulltext_ranks_like_sqlite
 NOT_READS = {"stories_locked", "after_bulk_copy"}  # a lock held around writes; a step of `store.migrate`
@@ -142,7 +142,7 @@ def _read_arguments(name: str, storage) -> dict:
     speakers = [q["speaker_canonical"] for q in storage.quotes(limit=1000) if q["speaker_canonical"]]
     by_parameter = {"doc_ids": ids, "doc_id": ids[0], "story_ids": stories, "model": "multilingual-e5-small",
                     "scheme": "minhash-w5-p128", "limit": 1000, "name": mentions[0]["canonical"],
-                    "canonical": speakers[0], "rowid": 3, "cap": 3,
+                    "canonical": speakers[0], "rowid": 3, "cap": 3, "after": 2, "min_pages": 1,
                     "terms": sorted(set().union(*storage.document_terms(ids[:3]).values())),
                     "keys": [(doc_id, idx) for doc_id in ids for idx in (-1, 0, 1)]}
     if name == "cached_embeddings":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from typing import Optional
 
 import typer
@@ -13,10 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from tabayyun.cli_claims import check as check_claim, register
 from tabayyun.cli_export import register as register_export
 from tabayyun.cli_migrate import register as register_migrate
+from tabayyun.cli_reprocess import register as register_reprocess
 from tabayyun.cli_serve import register as register_serve
 from tabayyun.cli_stories import register as register_stories
-from tabayyun.cli_output import (DbOption, FormatOption, SiteRepeatsOption, _open_existing, _open_writable, _safe,
-                                 _text, display_db, err, out, passage_line)
+from tabayyun.cli_output import (AnalysisOption, DbOption, FormatOption, SiteRepeatsOption, _fail_line, _open_existing,
+                                 _open_writable, _reference, _safe, _text, check_analysis, display_db, err, out,
+                                 passage_line)
 from tabayyun.ingest import IngestReport, ingest as run_ingest, inputs_repeats
 from tabayyun.model import Document
 from tabayyun.pipeline import ANALYSIS_LEVELS, MAX_BYTES, ItemError, process_safely
@@ -27,19 +28,6 @@ from tabayyun.understand.entities import group_mentions
 
 app = typer.Typer(help="tabayyun (تبيّن): verify the news. Arabic-first claim-verification workbench.",
                   no_args_is_help=True, add_completion=False)
-
-
-def _reference(value: Optional[str]) -> Optional[date]:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value}") from None
-
-
-def _fail_line(failure: ItemFailure) -> None:
-    err.print(_text(f"error: {failure.source}: {failure.message}"), soft_wrap=True)
 
 
 def _ingest_with_progress(db: Optional[str], paths: list[str], runner=run_ingest, **options) -> IngestReport:
@@ -82,8 +70,7 @@ def ingest(
     batch_size: int = typer.Option(200, help="Documents per committed batch."),
     max_bytes: int = typer.Option(MAX_BYTES, help="Largest item accepted, in bytes."),
     reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against."),
-    analysis: str = typer.Option("full", help="full (entities, times, quotes, citations) or basic (clean text "
-                                              "and metadata only, much faster)."),
+    analysis: str = AnalysisOption,
     embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed each new document's title and lead for "
                                                                 "semantic search (off: full-text search only)."),
     site_repeats: bool = SiteRepeatsOption,
@@ -96,8 +83,7 @@ def ingest(
                                                     "and a SQLite workspace, a folder the workers share."),
 ) -> None:
     """Clean and store pages in the workspace. Exit 0: all fine; 2: some items or partitions failed; 1: fatal."""
-    if analysis not in ANALYSIS_LEVELS:
-        raise typer.BadParameter("--analysis must be full or basic")
+    check_analysis(analysis)
     if engine not in ("local", "dask"):
         raise typer.BadParameter("--engine must be local or dask")
     if engine == "local" and (scheduler or shards):
@@ -483,6 +469,7 @@ register_stories(app)
 register_serve(app)
 register_export(app)
 register_migrate(app)
+register_reprocess(app)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ opening the workspace."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from tabayyun.sources.readers import ItemFailure
 from tabayyun.store import display_address, open_storage, resolve_db
 
 # Scraped text is hostile: no markup, emoji codes or highlighting may be interpreted in it.
@@ -36,6 +38,20 @@ def passage_line(passage: dict) -> str:
     return f"¶{a['paragraph']}[{a['start']}:{a['end']}] ~ ¶{b['paragraph']}[{b['start']}:{b['end']}]  {passage['text']}"
 
 
+def _reference(value: Optional[str]) -> Optional[date]:
+    """A --reference-date value as a date."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not a date (YYYY-MM-DD): {value}") from None
+
+
+def _fail_line(failure: ItemFailure) -> None:
+    err.print(_text(f"error: {failure.source}: {failure.message}"), soft_wrap=True)
+
+
 DbOption = typer.Option(None, "--db", help="Workspace: a SQLite file or a postgresql:// address"
                                           " (default: $TABAYYUN_DB or ./tabayyun.db).")
 
@@ -44,10 +60,19 @@ def display_db(db: Optional[str]) -> str:
     """The workspace address as printed: resolved like --db, without a PostgreSQL password."""
     return display_address(resolve_db(db))
 FormatOption = typer.Option("text", "--format", "-f", help="Output format: text or json.")
+AnalysisOption = typer.Option("full", help="full (entities, times, quotes, citations) or basic (clean text "
+                                          "and metadata only, much faster).")
 SiteRepeatsOption = typer.Option(True, "--site-repeats/--no-site-repeats",
                                  help="First read the inputs once to find the lines each site repeats on 3 or more "
                                       "pages, and remove them (local inputs with an address; ingest adds "
                                       "the counts kept in the workspace from earlier ingests).")
+
+
+def check_analysis(analysis: str) -> None:
+    from tabayyun.pipeline import ANALYSIS_LEVELS
+
+    if analysis not in ANALYSIS_LEVELS:
+        raise typer.BadParameter("--analysis must be full or basic")
 
 
 def _open_existing(db: Optional[str]):

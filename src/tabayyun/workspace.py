@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from tabayyun.ingest import IngestReport, ingest
 from tabayyun.model import Document
+from tabayyun.reprocess import ReprocessReport, reprocess
 from tabayyun.store import open_storage
 
 if TYPE_CHECKING:
@@ -25,6 +26,12 @@ class Workspace:
     def ingest(self, *paths: str | Path, workers: int | None = None, reference_date: date | None = None,
                **options) -> IngestReport:
         return ingest(self.storage, [str(p) for p in paths], workers=workers, reference_date=reference_date, **options)
+
+    def reprocess(self, workers: int | None = None, reference_date: date | None = None, **options
+                  ) -> ReprocessReport:
+        """Clean and analyse every stored page again from its raw input; documents whose result changed
+        are replaced. See `tabayyun.reprocess`."""
+        return reprocess(self.storage, workers=workers, reference_date=reference_date, **options)
 
     def get(self, doc_id: str) -> Document | None:
         return self.storage.get(doc_id)

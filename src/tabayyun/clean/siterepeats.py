@@ -69,6 +69,8 @@ class SiteCounts(Protocol):
     def add_site_pages(self, host: str, pages: dict[int, frozenset[int]], limit: int, min_pages: int
                        ) -> dict[int, int]: ...
 
+    def site_repeated_lines(self, min_pages: int) -> dict[str, dict[int, int]]: ...
+
 
 class SiteRepeats:
     """Per host, how many distinct pages each long line stands on (identical pages count once)."""
@@ -105,6 +107,13 @@ class SiteRepeats:
             if lines := store.add_site_pages(host, {page_hash(page): page for page in pages if page},
                                              MAX_SITE_PAGES, MIN_PAGES):
                 out._repeated[host] = lines
+        return out
+
+    @classmethod
+    def counted_in(cls, store: SiteCounts) -> SiteRepeats:
+        """Every site's repeated lines as a workspace has counted them, frozen (`tabayyun reprocess`)."""
+        out = cls()
+        out._repeated = store.site_repeated_lines(MIN_PAGES)
         return out
 
     def frozen(self) -> SiteRepeats:

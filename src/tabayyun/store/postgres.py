@@ -222,6 +222,7 @@ class PostgresStorage(SQLiteStorage):
 
     # writes that concurrent writers may deadlock -------------------------------------------------
     add_documents = _retry_conflicts(SQLiteStorage.add_documents)
+    replace_documents = _retry_conflicts(SQLiteStorage.replace_documents)
     add_sources = _retry_conflicts(SQLiteStorage.add_sources)
     add_signatures = _retry_conflicts(SQLiteStorage.add_signatures)
     save_stories = _retry_conflicts(SQLiteStorage.save_stories)

@@ -53,6 +53,14 @@ class SiteStore:
         return {_unsigned(line): n for line, n in self.conn.execute(
             "SELECT line, pages FROM site_lines WHERE host = ? AND pages >= ?", (host, min_pages))}
 
+    def site_repeated_lines(self, min_pages: int) -> dict[str, dict[int, int]]:
+        """host -> the lines standing on `min_pages` or more of its counted pages, each with that number."""
+        found: dict[str, dict[int, int]] = {}
+        for host, line, pages in self.conn.execute(
+                "SELECT host, line, pages FROM site_lines WHERE pages >= ? ORDER BY host", (min_pages,)):
+            found.setdefault(host, {})[_unsigned(line)] = pages
+        return found
+
     def site_page_counts(self) -> dict[str, int]:
         """host -> the number of its pages counted so far."""
         return dict(self.conn.execute("SELECT host, count(*) FROM site_pages GROUP BY host ORDER BY host"))

@@ -45,6 +45,13 @@ def _document_filters(outlet: str | None, since: str | None, until: str | None) 
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
+# The rows of a document's analysis, dropped when it is analysed again (`replace_documents`), and those
+# built on its title and paragraphs alone, dropped only when they changed.
+_ANALYSIS_TABLES = ("paragraphs", "removed_blocks", "entities", "quotes", "citations", "time_expressions",
+                    "search_units", "story_members")
+_TEXT_TABLES = ("lead_embeddings", "minhash_signatures")
+
+
 class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
     """Every SQL statement of the workspace lives here (and in the migrations; search's in `searchindex.py`,
     near-duplicates' in `duplicatestore.py`, stories' in `storystore.py`)."""
@@ -128,21 +135,46 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
                 if is_new:
                     self.conn.execute("INSERT INTO raw_inputs (doc_id, content, size) VALUES (?,?,?)",
                                       (doc.id, doc.text, size))
-                    self.conn.executemany("INSERT INTO paragraphs (doc_id, idx, text) VALUES (?,?,?)",
-                                          [(doc.id, i, p) for i, p in enumerate(doc.paragraphs)])
-                    self.conn.executemany(
-                        "INSERT INTO removed_blocks (doc_id, idx, kind, text, rule, line_start, line_end)"
-                        " VALUES (?,?,?,?,?,?,?)",
-                        [(doc.id, i, r.kind, r.text, r.rule, *(r.lines or (None, None)))
-                         for i, r in enumerate(doc.removed)],
-                    )
-                    self._add_understanding(doc)
-                    self._index_document(doc.id, doc.title, doc.paragraphs, (index_texts or {}).get(doc.id))
+                    self._add_analysis(doc, (index_texts or {}).get(doc.id))
                 self.conn.execute("INSERT INTO document_sources (doc_id, source, seen_at) VALUES (?,?,?)"
                                   " ON CONFLICT DO NOTHING",
                                   (doc.id, doc.path or "", now))
                 stored.append(is_new)
         return stored
+
+    def _add_analysis(self, doc: Document, index_texts: list[str] | None = None) -> None:
+        """The rows of one document's clean text and analysis, inside the caller's transaction."""
+        self.conn.executemany("INSERT INTO paragraphs (doc_id, idx, text) VALUES (?,?,?)",
+                              [(doc.id, i, p) for i, p in enumerate(doc.paragraphs)])
+        self.conn.executemany(
+            "INSERT INTO removed_blocks (doc_id, idx, kind, text, rule, line_start, line_end)"
+            " VALUES (?,?,?,?,?,?,?)",
+            [(doc.id, i, r.kind, r.text, r.rule, *(r.lines or (None, None))) for i, r in enumerate(doc.removed)],
+        )
+        self._add_understanding(doc)
+        self._index_document(doc.id, doc.title, doc.paragraphs, index_texts)
+
+    def replace_documents(self, docs: list[Document], same_text: frozenset[str] = frozenset()) -> int:
+        """Put a new clean text and analysis in place of stored documents' (same ids, same raw input,
+        sources and ingestion time), in one transaction; returns how many stories were left with no
+        member and dropped. The story membership goes with the old analysis; unless a document's title
+        and paragraphs are the same as before (its id in `same_text`), so do its lead vector, MinHash
+        signature and near-duplicate pairs. `sign_missing`, lead embedding and `cluster_missing` build
+        them again."""
+        with self.conn:
+            for doc in docs:
+                self.conn.execute(
+                    "UPDATE documents SET title = ?, outlet = ?, published = ?, language = ?, analysis = ?"
+                    " WHERE id = ?", (doc.title, doc.outlet, doc.published, doc.language,
+                                      json.dumps(doc.to_dict(), ensure_ascii=False), doc.id))
+                for table in _ANALYSIS_TABLES + (() if doc.id in same_text else _TEXT_TABLES):
+                    self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc.id,))
+                if doc.id not in same_text:
+                    self.conn.execute("DELETE FROM duplicate_pairs WHERE doc_a = ? OR doc_b = ?", (doc.id, doc.id))
+                self._add_analysis(doc)
+            return self.conn.execute(
+                "DELETE FROM stories WHERE NOT EXISTS (SELECT 1 FROM story_members m WHERE m.story_id = stories.id)"
+            ).rowcount
 
     def _add_understanding(self, doc: Document) -> None:
         self.conn.executemany(
@@ -246,6 +278,19 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
         data = json.loads(rows[0][0])
         data["text"] = rows[0][1] or ""
         return Document.from_dict(data)
+
+    def stored_documents(self, after: int, limit: int) -> list[tuple[int, Document]]:
+        """(rowid, Document with its raw input) of the documents stored after rowid `after`, in order
+        of ingestion: a reader that pages through the whole workspace."""
+        rows = self.conn.execute(
+            "SELECT d.rowid, d.analysis, r.content FROM documents d JOIN raw_inputs r ON r.doc_id = d.id"
+            " WHERE d.rowid > ? ORDER BY d.rowid LIMIT ?", (after, limit)).fetchall()
+        found = []
+        for rowid, analysis, content in rows:
+            data = json.loads(analysis)
+            data["text"] = content
+            found.append((rowid, Document.from_dict(data)))
+        return found
 
     def list(self, limit: int | None = None, offset: int = 0, outlet: str | None = None,
              since: str | None = None, until: str | None = None) -> list[dict]:

@@ -1,0 +1,59 @@
+"""`tabayyun reprocess`: clean and analyse the stored pages again, from their raw input."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from tabayyun.cli_output import (AnalysisOption, DbOption, _fail_line, _open_writable, _reference,
+                                 _text, check_analysis, display_db, err)
+from tabayyun.pipeline import ANALYSIS_LEVELS
+from tabayyun.reprocess import ReprocessReport, reprocess as run_reprocess
+
+
+def reprocess(db: Optional[str] = DbOption,
+              analysis: str = AnalysisOption,
+              workers: Optional[int] = typer.Option(None, help="Worker processes (default: up to 2)."),
+              batch_size: int = typer.Option(200, help="Changed documents per committed batch."),
+              reference_date: Optional[str] = typer.Option(None, help="Date that relative dates resolve against "
+                                                                      "(default: each page's publication date)."),
+              embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed the lead of each changed "
+                                                                          "document again for semantic search."),
+              site_repeats: bool = typer.Option(True, "--site-repeats/--no-site-repeats",
+                                                help="Remove the lines each site repeats on 3 or more of the pages "
+                                                     "the workspace has counted.")) -> None:
+    """Clean and analyse every stored page again from its raw input (after an upgrade, when the site
+    counts grew, or to turn a --analysis basic workspace into a full one); documents whose result
+    changed are replaced, with their near-duplicates, lead vectors and stories. Exit 0: all fine; 2:
+    some documents failed (they keep their stored analysis); 1: fatal."""
+    check_analysis(analysis)
+    storage = _open_writable(db)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:
+        task = progress.add_task("reprocessing", total=None)
+
+        def show(report: ReprocessReport) -> None:
+            progress.update(task, description=f"read {report.seen}  changed {report.changed}  failed {report.failed}")
+
+        report = run_reprocess(storage, stages=ANALYSIS_LEVELS[analysis], reference_date=_reference(reference_date),
+                               workers=workers, batch_size=batch_size, embed=embed, site_repeats=site_repeats,
+                               on_failure=_fail_line, on_progress=show)
+    storage.close()
+    err.print(_text(summary(report) + f"  ->  {display_db(db)}"), soft_wrap=True)
+    raise typer.Exit(report.exit_code)
+
+
+def summary(report: ReprocessReport) -> str:
+    line = f"{report.seen} read: {report.changed} changed, {report.unchanged} unchanged, {report.failed} failed"
+    if report.changed:
+        leads = f"{report.embedded} leads embedded" if not report.embed_note else f"leads not embedded: {report.embed_note}"
+        line += f"; again: {report.signed} signed for near-duplicates, {leads}, {report.clustered} placed in stories"
+        if report.stories_dropped:
+            line += f" ({report.stories_dropped} stories left empty were dropped)"
+    return line
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(reprocess)

@@ -1,0 +1,178 @@
+"""Cleaning and analysing stored pages again, from the raw input the workspace keeps.
+
+Three reasons to: tabayyun was upgraded (a better cleaner, a retrained tagger); the workspace has
+since learnt more of each site's furniture (its site counts grew after the page was stored); or it
+was ingested with `--analysis basic` and now wants entities, times, quotes and citations. A stored
+document keeps its id, raw input, sources and ingestion time; when the new result differs, its clean
+text and analysis are replaced, and what was built on the old text (lead vector, MinHash signature,
+near-duplicate pairs, story membership) is built again.
+
+What a page's container said about it (a JSON record's `title`, `published`, `outlet`) is not kept
+apart: it is read back from the evidence of the stored values that came from a "record field".
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from tabayyun.clean.siterepeats import SiteRepeats
+from tabayyun.ingest import DEFAULT_BATCH, _results, _WorkerConfig, inputs_repeats, readonly_view
+from tabayyun.model import Document
+from tabayyun.pipeline import RawItem
+from tabayyun.sources.readers import ItemFailure
+from tabayyun.store import SQLiteStorage
+
+RECORD_FIELD = "record field"   # the evidence source of a value a JSON record gave
+_NO_SIZE_LIMIT = 2**62           # stored pages passed the size limit of the ingest that stored them
+_READ_PAGE = 500                 # stored documents read at a time
+
+
+@dataclass
+class ReprocessReport:
+    seen: int = 0
+    changed: int = 0                  # documents whose clean text or analysis changed (and were replaced)
+    unchanged: int = 0
+    failed: int = 0                   # documents the pipeline now rejects: kept as they were
+    failures: list[ItemFailure] = field(default_factory=list)
+    stories_dropped: int = 0          # stories left with no member when their documents were placed again
+    signed: int = 0                   # changed documents signed and compared again (near-duplicates)
+    embedded: int = 0                 # changed documents whose lead was embedded again
+    clustered: int = 0                # changed documents placed into a story again
+    embed_note: str | None = None     # why leads were not embedded again
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.failed else 0
+
+
+def stored_item(doc: Document) -> RawItem:
+    """The input a stored document was made from, with the hints its container gave."""
+
+    def hint(evidence) -> str | None:
+        return evidence.text if evidence is not None and evidence.source == RECORD_FIELD else None
+
+    return RawItem(source=doc.path or doc.id, data=doc.text, url=doc.url, title=hint(doc.title_evidence),
+                   published=hint(doc.published_evidence), outlet=hint(doc.outlet_evidence), form=doc.format)
+
+
+def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, reference_date: date | None = None,
+              workers: int | None = None, batch_size: int = DEFAULT_BATCH, embed: bool = True,
+              site_repeats: bool = True, on_failure: Callable[[ItemFailure], None] | None = None,
+              on_progress: Callable[[ReprocessReport], None] | None = None) -> ReprocessReport:
+    """Run every stored document through the pipeline again (`stages`: see `pipeline.ANALYSIS_LEVELS`)
+    and replace those whose result changed, a committed batch at a time: a killed run leaves each
+    document either as it was or as the new pipeline makes it. With `site_repeats`, each page is
+    cleaned with the lines its site repeats across the pages the workspace has counted."""
+    report = ReprocessReport()
+    workers = workers if workers is not None else 2
+    repeats = None
+    if site_repeats:
+        inputs_repeats([], storage=storage)     # a workspace without site counts counts its stored pages first
+        repeats = SiteRepeats.counted_in(storage)
+    config = _WorkerConfig(None, reference_date, _NO_SIZE_LIMIT, stages, site_repeats=repeats)
+    feed = _StoredFeed(storage, workers)
+    changed: list[Document] = []
+    same_text: set[str] = set()     # changed documents whose title and paragraphs did not change
+    changed_ids: list[str] = []
+    for done in _results(feed, config, workers):
+        old = feed.next_done()
+        report.seen += 1
+        new = _result(old, done)
+        if isinstance(new, str):
+            report.failed += 1
+            report.failures.append(ItemFailure(old.path or old.id, new))
+            if on_failure:
+                on_failure(report.failures[-1])
+        elif new.to_dict() == old.to_dict():
+            report.unchanged += 1
+        else:
+            changed.append(new)
+            if (new.title, new.paragraphs) == (old.title, old.paragraphs):
+                same_text.add(new.id)
+        if len(changed) >= batch_size:
+            changed_ids += _replace(storage, changed, same_text, report, on_progress)
+    changed_ids += _replace(storage, changed, same_text, report, on_progress)
+    if changed_ids:
+        _connect_again(storage, changed_ids, embed, report)
+    return report
+
+
+class _StoredFeed:
+    """Every stored document as an input item, in order of ingestion; each also waits in `pending`
+    so that results (which come back in the same order) meet the document they replace.
+
+    With worker processes the items are drawn by the pool's feeding thread, which takes all it can
+    get: at most BACKLOG documents are read ahead of the results, or a large workspace would be read
+    into memory whole. That thread reads through its own read-only connection, opened there."""
+
+    BACKLOG = 2 * _READ_PAGE
+
+    def __init__(self, storage: SQLiteStorage, workers: int):
+        self.storage, self.parallel = storage, workers > 1 and storage.path != ":memory:"
+        self.pending: deque[Document] = deque()
+        self.room = threading.Semaphore(self.BACKLOG)
+
+    def __iter__(self) -> Iterator[RawItem]:
+        reader = (readonly_view(self.storage.path) if self.parallel else None) or self.storage
+        after = 0
+        try:
+            while page := reader.stored_documents(after, _READ_PAGE):
+                for after, doc in page:
+                    if self.parallel:
+                        self.room.acquire()
+                    self.pending.append(doc)
+                    yield stored_item(doc)
+        finally:
+            if reader is not self.storage:
+                reader.close()
+
+    def next_done(self) -> Document:
+        """The stored document the next result belongs to."""
+        if self.parallel:
+            self.room.release()
+        return self.pending.popleft()
+
+
+def _result(old: Document, done) -> Document | str:
+    """The new document, or why there is none (a one-line reason)."""
+    if done.error is not None:
+        return f"{done.error} (the stored document is kept as it was)"
+    new = done.doc
+    if new.id != old.id:
+        return "the stored input no longer hashes to the document's id (kept as it was)"
+    new.path, new.encoding = old.path, old.encoding
+    return new
+
+
+def _replace(storage: SQLiteStorage, changed: list[Document], same_text: set[str], report: ReprocessReport,
+             on_progress: Callable[[ReprocessReport], None] | None) -> list[str]:
+    ids = [doc.id for doc in changed]
+    if changed:
+        report.stories_dropped += storage.replace_documents(changed, frozenset(same_text))
+        report.changed += len(changed)
+        changed.clear()
+        same_text.clear()
+    if on_progress:
+        on_progress(report)
+    return ids
+
+
+def _connect_again(storage: SQLiteStorage, doc_ids: list[str], embed: bool, report: ReprocessReport) -> None:
+    """Signatures and near-duplicate pairs, lead vectors, then stories, as ingest orders them."""
+    from tabayyun.search.embed import Embedder
+    from tabayyun.search.semantic import embed_leads
+
+    report.signed = storage.sign_missing()
+    embedder = Embedder(storage, enabled=embed, reason="switched off (--no-embed)")
+    report.embed_note = embedder.reason
+    try:
+        report.embedded = embed_leads(storage, None, embedder, doc_ids=doc_ids)
+    except Exception as exc:  # noqa: BLE001 - the new analyses are committed; only their vectors are missing
+        report.embed_note = f"embedding failed ({type(exc).__name__}: {exc})"
+        print(f"warning: {report.embed_note}; search will use full text for the changed documents", file=sys.stderr)
+    report.clustered = storage.cluster_missing()

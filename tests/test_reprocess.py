@@ -1,0 +1,124 @@
+"""`tabayyun reprocess`: stored pages cleaned and analysed again from their raw input."""
+
+from __future__ import annotations
+
+import json
+
+from tabayyun import Workspace
+from tabayyun.ingest import ingest
+from tabayyun.pipeline import ANALYSIS_LEVELS
+from tabayyun.reprocess import reprocess
+from tabayyun.store import open_storage
+
+
+def _docs(storage) -> dict[str, object]:
+    return {row["id"]: storage.get(row["id"]) for row in storage.list()}
+
+
+def _count(storage, table: str) -> int:
+    return storage.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_a_basic_workspace_becomes_a_full_one_and_a_second_run_changes_nothing(workspace_address, sample_dir):
+    with Workspace(workspace_address("basic")) as ws:
+        ws.ingest(sample_dir, workers=1, stages=ANALYSIS_LEVELS["basic"], embed=False)
+        storage = ws.storage
+        before = _docs(storage)
+        signatures = storage.conn.execute("SELECT doc_id, signature FROM minhash_signatures ORDER BY doc_id").fetchall()
+        pairs = storage.duplicate_pairs()
+        assert _count(storage, "entities") == 0 and _count(storage, "quotes") == 0
+
+        report = ws.reprocess(embed=False)            # two worker processes, the default
+        assert (report.seen, report.changed, report.unchanged, report.failed) == (len(before), len(before), 0, 0)
+        after = _docs(storage)
+        assert _count(storage, "entities") > 50 and _count(storage, "quotes") > 20
+        for doc_id, doc in after.items():
+            old = before[doc_id]
+            assert (doc.title, doc.paragraphs, doc.published, doc.path) == (old.title, old.paragraphs, old.published,
+                                                                            old.path)
+        # The text did not change, so neither did what was built on it alone.
+        assert storage.conn.execute("SELECT doc_id, signature FROM minhash_signatures ORDER BY doc_id"
+                                    ).fetchall() == signatures
+        assert storage.duplicate_pairs() == pairs
+        # Stories were placed again with the entities: every document in one, no story left empty.
+        assert _count(storage, "story_members") == len(before)
+        assert storage.conn.execute("SELECT count(*) FROM stories s WHERE NOT EXISTS"
+                                    " (SELECT 1 FROM story_members m WHERE m.story_id = s.id)").fetchone()[0] == 0
+
+        again = ws.reprocess(workers=1, embed=False)
+        assert (again.changed, again.unchanged) == (0, len(before))
+        assert {doc_id: doc.to_dict() for doc_id, doc in _docs(storage).items()} == \
+               {doc_id: doc.to_dict() for doc_id, doc in after.items()}
+
+
+def test_pages_stored_before_their_site_showed_its_furniture_are_cleaned_again(workspace_address, site_pile,
+                                                                                tmp_path):
+    files = [site_pile.write(tmp_path / f"page{n}.jsonl", [page]) for n, page in enumerate(site_pile.pages)]
+    storage = open_storage(workspace_address("incremental"))
+    try:
+        for path in files:
+            ingest(storage, [str(path)], workers=1, embed=False)
+        docs = {doc.url: doc for doc in _docs(storage).values()}
+        assert [site_pile.furniture in docs[url].paragraphs for url, _ in site_pile.pages] == [True, True, False]
+        first = docs[site_pile.pages[0][0]].id
+        signature = storage.conn.execute("SELECT signature FROM minhash_signatures WHERE doc_id = ?", (first,)).fetchone()
+
+        report = reprocess(storage, workers=1, embed=False)
+        assert (report.changed, report.unchanged) == (2, 1)
+        docs = {doc.url: doc for doc in _docs(storage).values()}
+        assert all(site_pile.furniture not in docs[url].paragraphs and docs[url].paragraphs for url, _ in site_pile.pages)
+        [removed] = [block for block in docs[site_pile.pages[0][0]].removed if block.text == site_pile.furniture]
+        assert "repeated on 3 pages of this site" in removed.rule
+        # The clean text changed: the document was signed again, searchable by its new text only.
+        assert storage.conn.execute("SELECT signature FROM minhash_signatures WHERE doc_id = ?",
+                                    (first,)).fetchone() not in (None, signature)
+        terms = " ".join(row[0] for row in storage.conn.execute("SELECT terms FROM search_units WHERE doc_id = ?",
+                                                                 (first,)))
+        assert "الحصاد" not in terms and terms
+        assert report.signed == 2 and report.clustered == 2
+        assert _count(storage, "story_members") == 3
+    finally:
+        storage.close()
+
+
+def test_the_hints_of_a_json_record_survive_and_a_failing_page_keeps_its_analysis(workspace_address, tmp_path,
+                                                                                 monkeypatch):
+    record = {"text": "نص الخبر الأول عن افتتاح المعرض الدولي للكتاب في العاصمة بمشاركة واسعة من دور النشر العربية.\n"
+                      "وقال المنظمون إن المعرض يستمر عشرة أيام ويستقبل الزوار يوميا من الصباح حتى المساء.",
+              "title": "عنوان من السجل", "published": "2024-03-05", "outlet": "صحيفة السجل"}
+    path = tmp_path / "records.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    storage = open_storage(workspace_address("records"))
+    try:
+        ingest(storage, [str(path)], workers=1, embed=False, stages=ANALYSIS_LEVELS["basic"])
+        report = reprocess(storage, workers=1, embed=False)
+        [doc] = _docs(storage).values()
+        assert report.changed == 1 and doc.entities is not None
+        assert (doc.title, doc.published, doc.outlet) == ("عنوان من السجل", "2024-03-05", "صحيفة السجل")
+        assert doc.published_evidence.source == "record field"
+
+        import tabayyun.pipeline as pipeline
+
+        def broken(doc, ctx):
+            raise RuntimeError("tagger exploded\nsecond line")
+
+        monkeypatch.setitem(pipeline.STAGES, "entities", broken)
+        stored = doc.to_dict()
+        report = reprocess(storage, workers=1, embed=False)
+        assert (report.failed, report.changed, report.exit_code) == (1, 0, 2)
+        [failure] = report.failures
+        assert "tagger exploded" in failure.message and "kept as it was" in failure.message
+        assert next(iter(_docs(storage).values())).to_dict() == stored
+    finally:
+        storage.close()
+
+
+def test_the_reprocess_command_prints_what_changed(cli, workspace_address, sample_dir):
+    db = workspace_address("cli")
+    assert cli("ingest", str(sample_dir), "--db", db, "--analysis", "basic", "--no-embed").returncode == 0
+    run = cli("reprocess", "--db", db, "--no-embed")
+    assert run.returncode == 0, run.stderr
+    assert " changed, 0 unchanged, 0 failed" in run.stderr and "placed in stories" in run.stderr
+    again = cli("reprocess", "--db", db, "--no-embed", "--workers", "1")
+    assert again.returncode == 0 and " 0 changed," in again.stderr
+    assert cli("reprocess", "--db", db, "--analysis", "everything").returncode == 2
