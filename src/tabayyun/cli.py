@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from tabayyun.cli_claims import check as check_claim, register
 from tabayyun.cli_export import register as register_export
 from tabayyun.cli_migrate import register as register_migrate
-from tabayyun.cli_reprocess import register as register_reprocess
+from tabayyun.cli_upkeep import register as register_upkeep
 from tabayyun.cli_serve import register as register_serve
 from tabayyun.cli_stories import register as register_stories
 from tabayyun.cli_output import (AnalysisOption, DbOption, FormatOption, SiteRepeatsOption, _fail_line, _open_existing,
@@ -469,7 +469,7 @@ register_stories(app)
 register_serve(app)
 register_export(app)
 register_migrate(app)
-register_reprocess(app)
+register_upkeep(app)
 
 
 def main() -> None:

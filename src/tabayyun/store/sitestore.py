@@ -61,6 +61,13 @@ class SiteStore:
             found.setdefault(host, {})[_unsigned(line)] = pages
         return found
 
+    def site_summaries(self, min_pages: int) -> list[tuple[str, int, int]]:
+        """(host, pages counted, lines standing on `min_pages` or more of them), most pages first."""
+        return self.conn.execute(
+            "SELECT p.host, p.n, coalesce(l.n, 0) FROM (SELECT host, count(*) AS n FROM site_pages GROUP BY host) p"
+            " LEFT JOIN (SELECT host, count(*) AS n FROM site_lines WHERE pages >= ? GROUP BY host) l"
+            " ON l.host = p.host ORDER BY p.n DESC, p.host", (min_pages,)).fetchall()
+
     def site_page_counts(self) -> dict[str, int]:
         """host -> the number of its pages counted so far."""
         return dict(self.conn.execute("SELECT host, count(*) FROM site_pages GROUP BY host ORDER BY host"))

@@ -1,14 +1,18 @@
-"""`tabayyun reprocess`: clean and analyse the stored pages again, from their raw input."""
+"""Keeping a workspace current: what it has learnt of each site's furniture (`tabayyun sites`), and
+its stored pages cleaned and analysed again from their raw input (`tabayyun reprocess`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Optional
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from tabayyun.cli_output import (AnalysisOption, DbOption, _fail_line, _open_writable, _reference,
-                                 _text, check_analysis, display_db, err)
+from tabayyun.clean.siterepeats import MAX_SITE_PAGES, MIN_PAGES
+from tabayyun.cli_output import (AnalysisOption, DbOption, FormatOption, _fail_line, _open_existing, _open_writable,
+                                 _reference, _text, check_analysis, display_db, err, out)
 from tabayyun.pipeline import ANALYSIS_LEVELS
 from tabayyun.reprocess import ReprocessReport, reprocess as run_reprocess
 
@@ -55,5 +59,26 @@ def summary(report: ReprocessReport) -> str:
     return line
 
 
+def sites(db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
+    """The sites whose pages the workspace has counted: how many pages, and how many lines each repeats
+    on 3 or more of them (removed from its pages as the site's, not the article's)."""
+    storage = _open_existing(db)
+    rows = [{"host": host, "pages": pages, "repeated_lines": lines}
+            for host, pages, lines in storage.site_summaries(MIN_PAGES)]
+    storage.close()
+    if fmt == "json":
+        out.print(json.dumps(rows, ensure_ascii=False, indent=2), soft_wrap=True)
+        return
+    if not rows:
+        out.print("no site counted yet: ingest flattened-text pages with an address (site repeats on)")
+        return
+    table = Table("site", "pages counted", f"lines on {MIN_PAGES}+ pages",
+                  title=f"sites (at most {MAX_SITE_PAGES:,} pages counted a site)", title_justify="left")
+    for row in rows:
+        table.add_row(_text(row["host"]), str(row["pages"]), str(row["repeated_lines"]))
+    out.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(reprocess)
+    app.command()(sites)

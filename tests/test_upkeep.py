@@ -1,4 +1,5 @@
-"""`tabayyun reprocess`: stored pages cleaned and analysed again from their raw input."""
+"""Keeping a workspace current: `tabayyun reprocess` (stored pages cleaned and analysed again from their
+raw input) and `tabayyun sites` (what the workspace has counted of each site)."""
 
 from __future__ import annotations
 
@@ -122,3 +123,16 @@ def test_the_reprocess_command_prints_what_changed(cli, workspace_address, sampl
     again = cli("reprocess", "--db", db, "--no-embed", "--workers", "1")
     assert again.returncode == 0 and " 0 changed," in again.stderr
     assert cli("reprocess", "--db", db, "--analysis", "everything").returncode == 2
+
+
+def test_the_sites_command_lists_what_the_workspace_counted(cli, workspace_address, site_pile):
+    db = workspace_address("sites")
+    assert cli("ingest", str(site_pile.path), "--db", db, "--no-site-repeats", "--no-embed").returncode == 0
+    empty = cli("sites", "--db", db)
+    assert empty.returncode == 0 and "no site counted yet" in empty.stdout
+    counted = cli("reprocess", "--db", db, "--no-embed")     # counts the stored pages first, then cleans them
+    assert counted.returncode == 0 and "3 read: 3 changed" in counted.stderr
+    listed = cli("sites", "--db", db, "--format", "json")
+    assert json.loads(listed.stdout) == [{"host": "news.example.org", "pages": 3, "repeated_lines": 1}]
+    table = cli("sites", "--db", db)
+    assert "news.example.org" in table.stdout and "3+" in table.stdout
