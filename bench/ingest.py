@@ -7,7 +7,8 @@ Runs the real `ingest` (read, decode, analyze, store in committed batches) at bo
 on the first day's file (the first row is the reference) and with --workers on the whole corpus (or
 --limit-files days); prints articles per second and the ratio to the reference. Ingest reads its
 inputs once more first, for the lines each site repeats (`ingest.inputs_repeats`); a row without that
-pass shows its cost. Lead embeddings
+pass shows its cost. `tabayyun reprocess` of the first day, stored by a basic ingest, runs twice:
+basic -> full, then again when nothing changes. Lead embeddings
 (about 95 ms of CPU an article, six times the whole analysis) are off unless --embeddings: this is
 the ingestion and cleaning figure; bench/connect.py measures the whole run with embeddings.
 """
@@ -40,6 +41,24 @@ def run(files: list[Path], workers: int, analysis: str, embed: bool, site_repeat
     return report.stored + report.duplicates, report.failed, seconds
 
 
+def run_reprocess(files: list[Path], workers: int, embed: bool) -> list[tuple[str, int, int, float]]:
+    """`tabayyun reprocess` of the pages stored by a basic ingest (not timed): basic -> full, then
+    the same again, when nothing changes (each page is still analysed, to compare)."""
+    from tabayyun.reprocess import reprocess
+
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        storage = open_storage(Path(folder) / "bench.db")
+        ingest(storage, [str(f) for f in files], workers=workers, stages=ANALYSIS_LEVELS["basic"], embed=embed)
+        for name in ("reprocess basic -> full", "reprocess again, unchanged"):
+            started = time.perf_counter()
+            report = reprocess(storage, workers=workers, embed=embed)
+            rows.append((f"{name}, {workers} workers, first day", report.seen, report.failed,
+                         time.perf_counter() - started))
+        storage.close()
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
@@ -58,14 +77,16 @@ def main() -> int:
     rows.append((f"basic, {args.workers} workers, {days}", *run(files, args.workers, "basic", args.embeddings)))
     rows.append(("  the same, no site repeats pass", *run(files, args.workers, "basic", args.embeddings, False)))
     rows.append(("full, 1 worker, first day", *run(files[:1], 1, "full", args.embeddings)))
+    rows.append((f"full, {args.workers} workers, first day", *run(files[:1], args.workers, "full", args.embeddings)))
+    rows += run_reprocess(files[:1], args.workers, args.embeddings)
     if not args.basic_only:
         rows.append((f"full, {args.workers} workers, {days}", *run(files, args.workers, "full", args.embeddings)))
     reference = rows[0][1] / rows[0][3]
     print(f"lead embeddings {'on' if args.embeddings else 'off'}")
-    print(f"{'run':<32} {'articles':>9} {'failed':>7} {'seconds':>8} {'articles/s':>11} {'ratio':>6}")
+    print(f"{'run':<46} {'articles':>9} {'failed':>7} {'seconds':>8} {'articles/s':>11} {'ratio':>6}")
     for name, done, failed, seconds in rows:
         rate = done / seconds
-        print(f"{name:<32} {done:>9} {failed:>7} {seconds:>8.1f} {rate:>11.1f} {rate / reference:>5.2f}x")
+        print(f"{name:<46} {done:>9} {failed:>7} {seconds:>8.1f} {rate:>11.1f} {rate / reference:>5.2f}x")
     return 0
 
 

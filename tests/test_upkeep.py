@@ -62,12 +62,15 @@ def test_pages_stored_before_their_site_showed_its_furniture_are_cleaned_again(w
         docs = {doc.url: doc for doc in _docs(storage).values()}
         assert [site_pile.furniture in docs[url].paragraphs for url, _ in site_pile.pages] == [True, True, False]
         first = docs[site_pile.pages[0][0]].id
-        signature = storage.conn.execute("SELECT signature FROM minhash_signatures WHERE doc_id = ?", (first,)).fetchone()
+        signature = storage.conn.execute("SELECT signature FROM minhash_signatures WHERE doc_id = ?",
+                                         (first,)).fetchone()
 
-        report = reprocess(storage, workers=1, embed=False)
+        assert reprocess(storage, workers=1, embed=False, sites=["other.example.org"]).seen == 0
+        report = reprocess(storage, embed=False, sites=["www.News.example.org"])
         assert (report.changed, report.unchanged) == (2, 1)
         docs = {doc.url: doc for doc in _docs(storage).values()}
-        assert all(site_pile.furniture not in docs[url].paragraphs and docs[url].paragraphs for url, _ in site_pile.pages)
+        assert all(site_pile.furniture not in docs[url].paragraphs and docs[url].paragraphs
+                   for url, _ in site_pile.pages)
         [removed] = [block for block in docs[site_pile.pages[0][0]].removed if block.text == site_pile.furniture]
         assert "repeated on 3 pages of this site" in removed.rule
         # The clean text changed: the document was signed again, searchable by its new text only.
@@ -123,6 +126,7 @@ def test_the_reprocess_command_prints_what_changed(cli, workspace_address, sampl
     again = cli("reprocess", "--db", db, "--no-embed", "--workers", "1")
     assert again.returncode == 0 and " 0 changed," in again.stderr
     assert cli("reprocess", "--db", db, "--analysis", "everything").returncode == 2
+    assert "0 read" in cli("reprocess", "--db", db, "--site", "nowhere.example").stderr
 
 
 def test_the_sites_command_lists_what_the_workspace_counted(cli, workspace_address, site_pile):

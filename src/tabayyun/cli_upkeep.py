@@ -25,6 +25,8 @@ def reprocess(db: Optional[str] = DbOption,
                                                                       "(default: each page's publication date)."),
               embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed the lead of each changed "
                                                                           "document again for semantic search."),
+              site: Optional[list[str]] = typer.Option(None, "--site", help="Only the pages of this site (a host as "
+                                                                      "`tabayyun sites` lists it); repeatable."),
               site_repeats: bool = typer.Option(True, "--site-repeats/--no-site-repeats",
                                                 help="Remove the lines each site repeats on 3 or more of the pages "
                                                      "the workspace has counted.")) -> None:
@@ -43,6 +45,7 @@ def reprocess(db: Optional[str] = DbOption,
 
         report = run_reprocess(storage, stages=ANALYSIS_LEVELS[analysis], reference_date=_reference(reference_date),
                                workers=workers, batch_size=batch_size, embed=embed, site_repeats=site_repeats,
+                               sites=site,
                                on_failure=_fail_line, on_progress=show)
     storage.close()
     err.print(_text(summary(report) + f"  ->  {display_db(db)}"), soft_wrap=True)
@@ -52,7 +55,8 @@ def reprocess(db: Optional[str] = DbOption,
 def summary(report: ReprocessReport) -> str:
     line = f"{report.seen} read: {report.changed} changed, {report.unchanged} unchanged, {report.failed} failed"
     if report.changed:
-        leads = f"{report.embedded} leads embedded" if not report.embed_note else f"leads not embedded: {report.embed_note}"
+        leads = (f"leads not embedded: {report.embed_note}" if report.embed_note
+                 else f"{report.embedded} leads embedded")
         line += f"; again: {report.signed} signed for near-duplicates, {leads}, {report.clustered} placed in stories"
         if report.stories_dropped:
             line += f" ({report.stories_dropped} stories left empty were dropped)"

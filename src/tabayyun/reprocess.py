@@ -13,6 +13,7 @@ apart: it is read back from the evidence of the stored values that came from a "
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections import deque
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from tabayyun.clean.siterepeats import SiteRepeats
+from tabayyun.clean.siterepeats import SiteRepeats, site_of
 from tabayyun.ingest import DEFAULT_BATCH, _results, _WorkerConfig, inputs_repeats, readonly_view
 from tabayyun.model import Document
 from tabayyun.pipeline import RawItem
@@ -62,40 +63,45 @@ def stored_item(doc: Document) -> RawItem:
 
 def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, reference_date: date | None = None,
               workers: int | None = None, batch_size: int = DEFAULT_BATCH, embed: bool = True,
-              site_repeats: bool = True, on_failure: Callable[[ItemFailure], None] | None = None,
+              site_repeats: bool = True, sites: list[str] | None = None,
+              on_failure: Callable[[ItemFailure], None] | None = None,
               on_progress: Callable[[ReprocessReport], None] | None = None) -> ReprocessReport:
     """Run every stored document through the pipeline again (`stages`: see `pipeline.ANALYSIS_LEVELS`)
     and replace those whose result changed, a committed batch at a time: a killed run leaves each
     document either as it was or as the new pipeline makes it. With `site_repeats`, each page is
-    cleaned with the lines its site repeats across the pages the workspace has counted."""
+    cleaned with the lines its site repeats across the pages the workspace has counted. `sites`: only
+    the pages of these hosts (as `tabayyun sites` lists them; "www." is dropped)."""
     report = ReprocessReport()
-    workers = workers if workers is not None else 2
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     repeats = None
     if site_repeats:
         inputs_repeats([], storage=storage)     # a workspace without site counts counts its stored pages first
         repeats = SiteRepeats.counted_in(storage)
     config = _WorkerConfig(None, reference_date, _NO_SIZE_LIMIT, stages, site_repeats=repeats)
-    feed = _StoredFeed(storage, workers)
+    feed = _StoredFeed(storage, workers, sites)
     changed: list[Document] = []
     same_text: set[str] = set()     # changed documents whose title and paragraphs did not change
     changed_ids: list[str] = []
-    for done in _results(feed, config, workers):
-        old = feed.next_done()
-        report.seen += 1
-        new = _result(old, done)
-        if isinstance(new, str):
-            report.failed += 1
-            report.failures.append(ItemFailure(old.path or old.id, new))
-            if on_failure:
-                on_failure(report.failures[-1])
-        elif new.to_dict() == old.to_dict():
-            report.unchanged += 1
-        else:
-            changed.append(new)
-            if (new.title, new.paragraphs) == (old.title, old.paragraphs):
-                same_text.add(new.id)
-        if len(changed) >= batch_size:
-            changed_ids += _replace(storage, changed, same_text, report, on_progress)
+    try:
+        for done in _results(feed, config, workers):
+            old = feed.next_done()
+            report.seen += 1
+            new = _result(old, done)
+            if isinstance(new, str):
+                report.failed += 1
+                report.failures.append(ItemFailure(old.path or old.id, new))
+                if on_failure:
+                    on_failure(report.failures[-1])
+            elif new.to_dict() == old.to_dict():
+                report.unchanged += 1
+            else:
+                changed.append(new)
+                if (new.title, new.paragraphs) == (old.title, old.paragraphs):
+                    same_text.add(new.id)
+            if len(changed) >= batch_size or report.seen % batch_size == 0:
+                changed_ids += _replace(storage, changed, same_text, report, on_progress)
+    finally:
+        feed.stop()
     changed_ids += _replace(storage, changed, same_text, report, on_progress)
     if changed_ids:
         _connect_again(storage, changed_ids, embed, report)
@@ -112,24 +118,32 @@ class _StoredFeed:
 
     BACKLOG = 2 * _READ_PAGE
 
-    def __init__(self, storage: SQLiteStorage, workers: int):
+    def __init__(self, storage: SQLiteStorage, workers: int, sites: list[str] | None = None):
         self.storage, self.parallel = storage, workers > 1 and storage.path != ":memory:"
+        self.sites = {site.strip().lower().removeprefix("www.") for site in sites or ()}
         self.pending: deque[Document] = deque()
         self.room = threading.Semaphore(self.BACKLOG)
+        self.stopped = False
 
     def __iter__(self) -> Iterator[RawItem]:
         reader = (readonly_view(self.storage.path) if self.parallel else None) or self.storage
         after = 0
         try:
-            while page := reader.stored_documents(after, _READ_PAGE):
+            while page := reader.stored_documents(after, _READ_PAGE, tuple(sorted(self.sites))):
                 for after, doc in page:
-                    if self.parallel:
-                        self.room.acquire()
+                    if self.sites and site_of(doc.url) not in self.sites:
+                        continue
+                    while self.parallel and not self.room.acquire(timeout=0.2):
+                        if self.stopped:    # the pool is being closed: it waits for this thread
+                            return
                     self.pending.append(doc)
                     yield stored_item(doc)
         finally:
             if reader is not self.storage:
                 reader.close()
+
+    def stop(self) -> None:
+        self.stopped = True
 
     def next_done(self) -> Document:
         """The stored document the next result belongs to."""

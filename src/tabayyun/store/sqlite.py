@@ -279,12 +279,16 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
         data["text"] = rows[0][1] or ""
         return Document.from_dict(data)
 
-    def stored_documents(self, after: int, limit: int) -> list[tuple[int, Document]]:
+    def stored_documents(self, after: int, limit: int, url_contains: tuple[str, ...] = ()
+                         ) -> list[tuple[int, Document]]:
         """(rowid, Document with its raw input) of the documents stored after rowid `after`, in order
-        of ingestion: a reader that pages through the whole workspace."""
+        of ingestion: a reader that pages through the workspace (`url_contains`: lower-case strings, only
+        documents whose address holds one of them, or a look-alike: LIKE's `_` stands for any letter)."""
+        where = " OR ".join(["lower(d.url) LIKE ?"] * len(url_contains))
         rows = self.conn.execute(
             "SELECT d.rowid, d.analysis, r.content FROM documents d JOIN raw_inputs r ON r.doc_id = d.id"
-            " WHERE d.rowid > ? ORDER BY d.rowid LIMIT ?", (after, limit)).fetchall()
+            f" WHERE d.rowid > ?{f' AND ({where})' if where else ''} ORDER BY d.rowid LIMIT ?",
+            (after, *(f"%{part}%" for part in url_contains), limit)).fetchall()
         found = []
         for rowid, analysis, content in rows:
             data = json.loads(analysis)
