@@ -335,6 +335,30 @@ def test_ingest_files_as_a_job(writer, articles):
     assert job["progress"]["done"] == 5 and job["progress"]["stored"] == 4
 
 
+def test_reprocess_runs_as_a_job_or_now_and_needs_the_token(writer, guarded):
+    now = writer.post(f"{API}/reprocess", params={"wait": "true", "analysis": "basic"})
+    assert now.status_code == 200, now.text
+    report = now.json()
+    assert (report["seen"], report["changed"], report["failed"]) == (15, 15, 0)
+    assert writer.get(f"{API}/quotes").json() == []          # basic: the quotes went with the analysis
+    accepted = writer.post(f"{API}/reprocess")
+    assert accepted.status_code == 202
+    job = wait_for_job(writer, accepted.json()["status_url"])
+    assert job["state"] == "done" and job["kind"] == "reprocess" and job["result"]["changed"] == 15
+    assert writer.get(f"{API}/quotes").json()
+    only = writer.post(f"{API}/reprocess", params={"wait": "true", "site": "nowhere.example"}).json()
+    assert only["seen"] == 0
+    error_of(writer.post(f"{API}/reprocess", params={"analysis": "everything"}), 422)
+    error_of(guarded.post(f"{API}/reprocess"), 401)
+
+
+def test_sites_lists_the_counted_sites(writer, site_pile):
+    assert writer.get(f"{API}/sites").json() == []
+    files = {"files": ("pile.jsonl", site_pile.path.read_bytes())}
+    assert writer.post(f"{API}/ingest/files", params={"wait": "true"}, files=files).json()["stored"] == 3
+    assert writer.get(f"{API}/sites").json() == [{"host": "news.example.org", "pages": 3, "repeated_lines": 1}]
+
+
 def test_ingest_files_refuses_empty_and_missing_uploads(writer):
     empty = writer.post(f"{API}/ingest/files", files={"files": ("a.html", b"")})
     assert "empty upload" in error_of(empty, 400)["message"]

@@ -45,8 +45,7 @@ def reprocess(db: Optional[str] = DbOption,
 
         report = run_reprocess(storage, stages=ANALYSIS_LEVELS[analysis], reference_date=_reference(reference_date),
                                workers=workers, batch_size=batch_size, embed=embed, site_repeats=site_repeats,
-                               sites=site,
-                               on_failure=_fail_line, on_progress=show)
+                               sites=site, on_failure=_fail_line, on_progress=show)
     storage.close()
     err.print(_text(summary(report) + f"  ->  {display_db(db)}"), soft_wrap=True)
     raise typer.Exit(report.exit_code)

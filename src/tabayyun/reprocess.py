@@ -4,7 +4,7 @@ Three reasons to: tabayyun was upgraded (a better cleaner, a retrained tagger); 
 since learnt more of each site's furniture (its site counts grew after the page was stored); or it
 was ingested with `--analysis basic` and now wants entities, times, quotes and citations. A stored
 document keeps its id, raw input, sources and ingestion time; when the new result differs, its clean
-text and analysis are replaced, and what was built on the old text (lead vector, MinHash signature,
+text and analysis are replaced, and what was built on what changed (lead vector, MinHash signature,
 near-duplicate pairs, story membership) is built again.
 
 What a page's container said about it (a JSON record's `title`, `published`, `outlet`) is not kept
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tabayyun.clean.siterepeats import SiteRepeats, site_of
+from tabayyun.connect.stories import document_story_keys
 from tabayyun.ingest import DEFAULT_BATCH, _results, _WorkerConfig, inputs_repeats, readonly_view
 from tabayyun.model import Document
 from tabayyun.pipeline import RawItem
@@ -80,7 +81,7 @@ def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, refere
     config = _WorkerConfig(None, reference_date, _NO_SIZE_LIMIT, stages, site_repeats=repeats)
     feed = _StoredFeed(storage, workers, sites)
     changed: list[Document] = []
-    same_text: set[str] = set()     # changed documents whose title and paragraphs did not change
+    kept = _Kept()
     changed_ids: list[str] = []
     try:
         for done in _results(feed, config, workers):
@@ -96,13 +97,12 @@ def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, refere
                 report.unchanged += 1
             else:
                 changed.append(new)
-                if (new.title, new.paragraphs) == (old.title, old.paragraphs):
-                    same_text.add(new.id)
+                kept.note(old, new)
             if len(changed) >= batch_size or report.seen % batch_size == 0:
-                changed_ids += _replace(storage, changed, same_text, report, on_progress)
+                changed_ids += _replace(storage, changed, kept, report, on_progress)
     finally:
         feed.stop()
-    changed_ids += _replace(storage, changed, same_text, report, on_progress)
+    changed_ids += _replace(storage, changed, kept, report, on_progress)
     if changed_ids:
         _connect_again(storage, changed_ids, embed, report)
     return report
@@ -163,14 +163,34 @@ def _result(old: Document, done) -> Document | str:
     return new
 
 
-def _replace(storage: SQLiteStorage, changed: list[Document], same_text: set[str], report: ReprocessReport,
+@dataclass
+class _Kept:
+    """The changed documents whose text (title and paragraphs), or whose story keys (text terms, entity
+    names and date), stayed the same: what was built on those alone is kept."""
+
+    same_text: set[str] = field(default_factory=set)
+    same_story: set[str] = field(default_factory=set)
+
+    def note(self, old: Document, new: Document) -> None:
+        if (new.title, new.paragraphs) == (old.title, old.paragraphs):
+            self.same_text.add(new.id)
+        if (document_story_keys(new), new.published) == (document_story_keys(old), old.published):
+            self.same_story.add(new.id)
+
+    def clear(self) -> None:
+        self.same_text.clear()
+        self.same_story.clear()
+
+
+def _replace(storage: SQLiteStorage, changed: list[Document], kept: _Kept, report: ReprocessReport,
              on_progress: Callable[[ReprocessReport], None] | None) -> list[str]:
     ids = [doc.id for doc in changed]
     if changed:
-        report.stories_dropped += storage.replace_documents(changed, frozenset(same_text))
+        report.stories_dropped += storage.replace_documents(changed, frozenset(kept.same_text),
+                                                            frozenset(kept.same_story))
         report.changed += len(changed)
         changed.clear()
-        same_text.clear()
+        kept.clear()
     if on_progress:
         on_progress(report)
     return ids

@@ -48,7 +48,7 @@ def _document_filters(outlet: str | None, since: str | None, until: str | None) 
 # The rows of a document's analysis, dropped when it is analysed again (`replace_documents`), and those
 # built on its title and paragraphs alone, dropped only when they changed.
 _ANALYSIS_TABLES = ("paragraphs", "removed_blocks", "entities", "quotes", "citations", "time_expressions",
-                    "search_units", "story_members")
+                    "search_units")
 _TEXT_TABLES = ("lead_embeddings", "minhash_signatures")
 
 
@@ -154,20 +154,23 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
         self._add_understanding(doc)
         self._index_document(doc.id, doc.title, doc.paragraphs, index_texts)
 
-    def replace_documents(self, docs: list[Document], same_text: frozenset[str] = frozenset()) -> int:
+    def replace_documents(self, docs: list[Document], same_text: frozenset[str] = frozenset(),
+                          same_story: frozenset[str] = frozenset()) -> int:
         """Put a new clean text and analysis in place of stored documents' (same ids, same raw input,
         sources and ingestion time), in one transaction; returns how many stories were left with no
-        member and dropped. The story membership goes with the old analysis; unless a document's title
-        and paragraphs are the same as before (its id in `same_text`), so do its lead vector, MinHash
-        signature and near-duplicate pairs. `sign_missing`, lead embedding and `cluster_missing` build
-        them again."""
+        member and dropped. Unless a document's title and paragraphs are the same as before (its id in
+        `same_text`), its lead vector, MinHash signature and near-duplicate pairs go; unless what
+        stories are made of is (title, lead, entity names, date: `same_story`), its story membership.
+        `sign_missing`, lead embedding and `cluster_missing` build them again."""
         with self.conn:
             for doc in docs:
                 self.conn.execute(
                     "UPDATE documents SET title = ?, outlet = ?, published = ?, language = ?, analysis = ?"
                     " WHERE id = ?", (doc.title, doc.outlet, doc.published, doc.language,
                                       json.dumps(doc.to_dict(), ensure_ascii=False), doc.id))
-                for table in _ANALYSIS_TABLES + (() if doc.id in same_text else _TEXT_TABLES):
+                tables = (*_ANALYSIS_TABLES, *(() if doc.id in same_text else _TEXT_TABLES),
+                          *(() if doc.id in same_story else ("story_members",)))
+                for table in tables:
                     self.conn.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc.id,))
                 if doc.id not in same_text:
                     self.conn.execute("DELETE FROM duplicate_pairs WHERE doc_a = ? OR doc_b = ?", (doc.id, doc.id))

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from tabayyun.web.api_models import (DocumentOut, DocumentPage, DuplicateGroup, EntityOut, Health, JobOut,
-                                     QuoteOut, ReliabilityIn, SearchOut, SourceOut, StoryDetail, StoryOut,
+                                     QuoteOut, ReliabilityIn, SearchOut, SiteOut, SourceOut, StoryDetail, StoryOut,
                                      TimelineOut, TopicOut, errors)
 from tabayyun.web.app import API_PREFIX, WorkspaceStorage, WriteAccess
 
@@ -26,7 +26,7 @@ def routers() -> list[APIRouter]:
     """Every router of the API, for `create_app`."""
     from tabayyun.web import api_check, api_ingest
 
-    return [router, api_ingest.router, api_check.router]
+    return [router, api_ingest.router, api_ingest.upkeep_router, api_check.router]
 
 
 def _day(value: date | None) -> str | None:
@@ -191,6 +191,16 @@ def duplicates(storage: WorkspaceStorage,
 
     storage.sign_missing()
     return duplicate_groups(storage, passages=passages)
+
+
+@router.get("/sites", response_model=list[SiteOut])
+def sites(storage: WorkspaceStorage) -> list[dict]:
+    """The sites whose pages the workspace has counted: pages counted, and how many lines each repeats
+    on 3 or more of them (removed from its pages as the site's furniture)."""
+    from tabayyun.clean.siterepeats import MIN_PAGES
+
+    return [{"host": host, "pages": pages, "repeated_lines": lines}
+            for host, pages, lines in storage.site_summaries(MIN_PAGES)]
 
 
 @router.get("/sources", response_model=list[SourceOut])

@@ -1,4 +1,5 @@
-"""Ingest routes of the REST API: uploaded files, JSON records and URLs (pages or feeds).
+"""Ingest routes of the REST API: uploaded files, JSON records and URLs (pages or feeds), and the stored
+pages cleaned and analysed again (`/reprocess`).
 
 Each becomes a job on the server's one worker thread (writes are serialised there), running
 `tabayyun.ingest.ingest` in-process (workers=1: a threaded server must not fork). The route answers
@@ -13,12 +14,15 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from tabayyun.ingest import IngestReport, ingest
-from tabayyun.web.api_models import IngestReportOut, JobAccepted, RecordIn, UrlsIn, errors
+from tabayyun.pipeline import ANALYSIS_LEVELS
+from tabayyun.reprocess import ReprocessReport, reprocess
+from tabayyun.web.api_models import IngestReportOut, JobAccepted, RecordIn, ReprocessReportOut, UrlsIn, errors
 from tabayyun.web.app import API_PREFIX, WriteAccess
 from tabayyun.web.jobs import FAILED, Job
 
@@ -26,6 +30,11 @@ router = APIRouter(prefix=f"{API_PREFIX}/ingest", tags=["ingest"], dependencies=
                    responses={**errors(400, 401, 413, 422, 500),
                               200: {"model": IngestReportOut, "description": "With wait=true: the report."},
                               202: {"model": JobAccepted, "description": "The job to poll."}})
+
+upkeep_router = APIRouter(prefix=API_PREFIX, tags=["ingest"], dependencies=[WriteAccess],
+                          responses={**errors(401, 422, 500),
+                                     200: {"model": ReprocessReportOut, "description": "With wait=true: the report."},
+                                     202: {"model": JobAccepted, "description": "The job to poll."}})
 
 WAIT = Query(False, description="Run now and answer with the report instead of a job.")
 EMBED = Query(True, description="Embed each new document's lead for semantic search (when available).")
@@ -78,13 +87,13 @@ def _ingest_job(request: Request, paths: list[str], folder: str | None, embed: b
     return run
 
 
-def _start(request: Request, run: Callable[[Job], dict], wait: bool) -> JSONResponse:
-    job = request.app.state.jobs.submit("ingest", run)
+def _start(request: Request, run: Callable[[Job], dict], wait: bool, kind: str = "ingest") -> JSONResponse:
+    job = request.app.state.jobs.submit(kind, run)
     if not wait:
         return JSONResponse({"job": job.to_dict(), "status_url": f"{API_PREFIX}/jobs/{job.id}"}, status_code=202)
     job.wait()
     if job.state == FAILED:
-        raise HTTPException(500, f"ingest failed: {job.error}")
+        raise HTTPException(500, f"{kind} failed: {job.error}")
     return JSONResponse(job.result)
 
 
@@ -139,3 +148,30 @@ def ingest_records(request: Request, records: list[RecordIn], wait: bool = WAIT,
 def ingest_urls(request: Request, body: UrlsIn, wait: bool = WAIT, embed: bool = EMBED) -> JSONResponse:
     """Fetch pages (or the pages an RSS/Atom feed links to) and ingest them. Needs the token when set."""
     return _start(request, _ingest_job(request, body.urls, None, embed, None), wait)
+
+
+@upkeep_router.post("/reprocess", response_model=None)
+def reprocess_stored(request: Request,
+                     analysis: Literal["full", "basic"] = Query("full", description="full, or basic (clean text "
+                                                                                    "and metadata only)."),
+                     site: list[str] = Query([], max_length=50, description="Only the pages of these sites "
+                                                                           "(hosts as /sites lists them)."),
+                     wait: bool = WAIT, embed: bool = EMBED) -> JSONResponse:
+    """Clean and analyse every stored page again from its raw input; documents whose result changed are
+    replaced (`tabayyun reprocess`). Needs the token when set."""
+    pool = request.app.state.pool
+
+    def run(job: Job) -> dict:
+        def progress(report: ReprocessReport) -> None:
+            job.report(done=report.seen, changed=report.changed, failed=report.failed)
+
+        with pool.storage() as storage:
+            report = reprocess(storage, stages=ANALYSIS_LEVELS[analysis], workers=1, embed=embed,
+                               sites=[s for s in site if s.strip()] or None, on_progress=progress)
+        progress(report)
+        return {"seen": report.seen, "changed": report.changed, "unchanged": report.unchanged,
+                "failed": report.failed, "stories_dropped": report.stories_dropped, "signed": report.signed,
+                "embedded": report.embedded, "clustered": report.clustered,
+                "failures": [{"source": f.source, "message": f.message} for f in report.failures]}
+
+    return _start(request, run, wait, kind="reprocess")

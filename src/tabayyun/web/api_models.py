@@ -75,6 +75,20 @@ class IngestReportOut(Open):
     failures: list[FailureOut]
 
 
+class ReprocessReportOut(Open):
+    seen: int
+    changed: int
+    unchanged: int
+    failed: int
+    failures: list[FailureOut]
+
+
+class SiteOut(Open):
+    host: str
+    pages: int
+    repeated_lines: int
+
+
 class RecordIn(BaseModel):
     """One article as JSON: `text` (plain) or `html`, with what is known about it."""
 
