@@ -300,10 +300,12 @@ def test_site_repeats_add_up_over_ingests_into_one_workspace(workspace_address, 
         ingest(storage, [str(files[0])], workers=1, embed=False, site_repeats=False)
         assert storage.site_page_counts() == {}
         for path in (files[0], files[0], files[1]):
-            ingest(storage, [str(path)], workers=1, embed=False)
+            assert ingest(storage, [str(path)], workers=1, embed=False).sites_grown == []
         assert storage.site_page_counts() == {"news.example.org": 2}
-        ingest(storage, [str(files[2])], workers=1, embed=False)
+        # The third page makes the teaser a repeated line, which the two stored pages still hold.
+        assert ingest(storage, [str(files[2])], workers=1, embed=False).sites_grown == ["news.example.org"]
         assert storage.site_page_counts() == {"news.example.org": 3}
+        assert ingest(storage, [str(files[2])], workers=1, embed=False).sites_grown == []
         docs = {doc.url: doc for doc in (storage.get(row["id"]) for row in storage.list())}
     finally:
         storage.close()
@@ -321,7 +323,7 @@ def test_a_workspace_without_site_counts_counts_its_stored_pages_first(workspace
     storage = open_storage(workspace_address("upgraded"))
     try:
         ingest(storage, [str(first)], workers=1, embed=False, site_repeats=False)
-        ingest(storage, [str(last)], workers=1, embed=False)
+        assert ingest(storage, [str(last)], workers=1, embed=False).sites_grown == ["news.example.org"]
         assert storage.site_page_counts() == {"news.example.org": 3}
         [doc] = [doc for doc in (storage.get(row["id"]) for row in storage.list()) if doc.url == site_pile.pages[2][0]]
     finally:

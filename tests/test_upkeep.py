@@ -137,6 +137,18 @@ def test_the_reprocess_command_prints_what_changed(cli, workspace_address, sampl
     assert "0 read" in cli("reprocess", "--db", db, "--site", "nowhere.example").stderr
 
 
+def test_ingest_says_which_sites_to_reprocess(cli, workspace_address, site_pile, tmp_path):
+    db = workspace_address("hint")
+    first = site_pile.write(tmp_path / "first.jsonl", site_pile.pages[:2])
+    last = site_pile.write(tmp_path / "last.jsonl", site_pile.pages[2:])
+    assert "note:" not in cli("ingest", str(first), "--db", db, "--no-embed").stderr
+    hinted = cli("ingest", str(last), "--db", db, "--no-embed")
+    assert hinted.returncode == 0
+    assert "note: news.example.org now repeats lines that its pages stored earlier still hold" in hinted.stderr
+    assert "reprocess --site" in hinted.stderr
+    assert "2 changed" in cli("reprocess", "--db", db, "--no-embed", "--site", "news.example.org").stderr
+
+
 def test_the_sites_command_lists_what_the_workspace_counted(cli, workspace_address, site_pile):
     db = workspace_address("sites")
     assert cli("ingest", str(site_pile.path), "--db", db, "--no-site-repeats", "--no-embed").returncode == 0

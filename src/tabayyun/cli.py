@@ -59,6 +59,13 @@ def _print_summary(report: IngestReport, db: Optional[str]) -> None:
     err.print(_text(
         f"{report.stored} stored, {report.duplicates} skipped as duplicate, {report.failed} failed{partitions}"
         f"{embedded}  ->  {display_db(db)}"), soft_wrap=True)
+    grown = report.sites_grown
+    if grown:
+        who = (f"{grown[0]} now repeats lines that its" if len(grown) == 1 else
+               f"{len(grown)} sites ({', '.join(grown[:5])}{' ...' if len(grown) > 5 else ''}) now repeat lines"
+               " that their")
+        err.print(_text(f"note: {who} pages stored earlier still hold: `tabayyun reprocess --site HOST` cleans "
+                        "those again"), soft_wrap=True)
 
 
 @app.command()

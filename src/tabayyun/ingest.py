@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from tabayyun.clean.siterepeats import SiteRepeats
+from tabayyun.clean.siterepeats import SiteRepeats, site_of
 from tabayyun.connect.duplicates import DuplicateFinder
 from tabayyun.connect.stories import StoryClusterer, StoryKeys, document_story_keys
 from tabayyun.engine.shards import Batch, Signed, is_shard_folder, pack_signature, store_batch, unpack_signatures
@@ -40,6 +40,7 @@ class IngestReport:
     signed: int = 0                   # documents given a MinHash signature (near-duplicate detection)
     duplicate_pairs: int = 0          # near-duplicate pairs found between new and stored documents
     clustered: int = 0                # new documents put into a story (joined or started)
+    sites_grown: list[str] = field(default_factory=list)   # sites whose stored pages miss newly repeated lines
     partitions: int = 0               # --engine dask: partitions of the input, and how many are done
     partitions_done: int = 0
     failed_partitions: list[ItemFailure] = field(default_factory=list)   # partitions whose task failed
@@ -321,7 +322,7 @@ def ingest(
     config = _WorkerConfig(storage.path if storage.path != ":memory:" else None, reference_date, max_bytes, stages,
                            embed=embed and (workers <= 1 or not engine_loaded()),
                            site_repeats=inputs_repeats(paths, max_bytes, storage) if site_repeats else None)
-    report = IngestReport()
+    report = IngestReport(sites_grown=list(config.site_repeats.grown) if config.site_repeats else [])
     batch = Batch()
     with Connector(storage, report, embed) as connect:
         shard_folders = [path for path in paths if is_shard_folder(path)]
@@ -357,11 +358,16 @@ def inputs_repeats(paths: list[str], max_bytes: int = MAX_BYTES, storage: SQLite
     repeats = pile_repeats(items, max_bytes)
     if storage is None:
         return repeats.frozen()
+    backfilled: set[str] = set()
     if not storage.site_page_counts():
         # A workspace stored before it kept counts (schema version 7): its latest pages count first.
         for url, text in storage.stored_text_pages(BACKFILL_PAGES):
             repeats.add(url, text)
-    return repeats.merged_with(storage)
+            backfilled.add(site_of(url))
+    merged = repeats.merged_with(storage)
+    # Stored pages counted just now were cleaned without any counts: their sites' lines are all new.
+    merged.grown = sorted({*merged.grown, *(backfilled & merged.hosts())})
+    return merged
 
 
 def _count_result(done: _Done, report: IngestReport, on_failure: Callable[[ItemFailure], None] | None) -> None:

@@ -71,6 +71,8 @@ class SiteCounts(Protocol):
 
     def site_repeated_lines(self, min_pages: int) -> dict[str, dict[int, int]]: ...
 
+    def site_page_counts(self) -> dict[str, int]: ...
+
 
 class SiteRepeats:
     """Per host, how many distinct pages each long line stands on (identical pages count once)."""
@@ -78,6 +80,9 @@ class SiteRepeats:
     def __init__(self) -> None:
         self._pages: dict[str, set[frozenset[int]]] = defaultdict(set)
         self._repeated: dict[str, Mapping[int, int]] = {}
+        # Sites whose repeated lines grew by this pile while the workspace held pages of them already
+        # (`merged_with`): those pages were cleaned without the new lines (`tabayyun reprocess --site`).
+        self.grown: list[str] = []
 
     def add(self, url: str | None, text: str) -> None:
         """Count one page: `text` as the segmenter will see it (flattened, one paragraph a line)."""
@@ -101,13 +106,23 @@ class SiteRepeats:
     def merged_with(self, store: SiteCounts) -> SiteRepeats:
         """The repeated lines of this pile's sites counted together with the pages a workspace counted
         in earlier ingests (`store`: `SQLiteStorage.add_site_pages`), frozen as `frozen` is. The
-        pile's pages the workspace has not counted are added to it, up to MAX_SITE_PAGES a site."""
+        pile's pages the workspace has not counted are added to it, up to MAX_SITE_PAGES a site; `grown`
+        names the sites that had counted pages and now repeat lines they did not before."""
         out = SiteRepeats()
+        counted = store.site_page_counts() if self._pages else {}
         for host, pages in self._pages.items():
+            before = store.add_site_pages(host, {}, MAX_SITE_PAGES, MIN_PAGES) if host in counted else {}
             if lines := store.add_site_pages(host, {page_hash(page): page for page in pages if page},
                                              MAX_SITE_PAGES, MIN_PAGES):
                 out._repeated[host] = lines
+            if host in counted and lines.keys() - before.keys():
+                out.grown.append(host)
+        out.grown.sort()
         return out
+
+    def hosts(self) -> set[str]:
+        """The sites that repeat some line (in a frozen table: those it holds)."""
+        return {host for host in {*self._pages, *self._repeated} if self._lines_of(host)}
 
     @classmethod
     def counted_in(cls, store: SiteCounts) -> SiteRepeats:

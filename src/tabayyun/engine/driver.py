@@ -211,6 +211,7 @@ def dask_ingest(
         if on_progress:
             on_progress(report)
         repeats = inputs_repeats(paths, max_bytes, storage) if site_repeats else None
+        report.sites_grown = list(repeats.grown) if repeats else []
         config = TaskConfig(db=storage.path if storage.path != ":memory:" else None, shards=folder,
                             worker=_WorkerConfig(None, reference_date, max_bytes, stages, embed=embed,
                                                  site_repeats=repeats))

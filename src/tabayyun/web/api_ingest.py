@@ -61,7 +61,8 @@ def report_dict(report: IngestReport, folder: str | None = None) -> dict:
 
     return {"stored": report.stored, "duplicates": report.duplicates, "failed": report.failed,
             "failures": [{"source": shown(f.source), "message": f.message} for f in report.failures],
-            "embedded": report.embedded, "duplicate_pairs": report.duplicate_pairs, "clustered": report.clustered}
+            "embedded": report.embedded, "duplicate_pairs": report.duplicate_pairs, "clustered": report.clustered,
+            "sites_grown": report.sites_grown}
 
 
 def _ingest_job(request: Request, paths: list[str], folder: str | None, embed: bool,

@@ -73,6 +73,8 @@ class IngestReportOut(Open):
     duplicates: int
     failed: int
     failures: list[FailureOut]
+    sites_grown: list[str] = Field([], description="Sites that now repeat lines their earlier pages still hold "
+                                                   "(POST /reprocess?site= cleans those again).")
 
 
 class ReprocessReportOut(Open):
