@@ -185,3 +185,30 @@ def test_english_switch(server, page):
     assert page.get_attribute("html", "dir") == "ltr"       # the choice sticks (cookie)
     page.goto(server + "/?lang=ar")
     assert page.get_attribute("html", "dir") == "rtl"
+
+
+def _state_shows(page, text: str) -> None:
+    page.wait_for_function("text => document.getElementById('state').textContent.includes(text)", arg=text,
+                           timeout=60_000)
+
+
+def test_ingest_page_uploads_and_offers_to_clean_the_sites_that_grew(server, page, site_pile, tmp_path):
+    """Last in this module: it adds three pages of one site to the workspace."""
+    first = site_pile.write(tmp_path / "first.jsonl", site_pile.pages[:2])
+    last = site_pile.write(tmp_path / "last.jsonl", site_pile.pages[2:])
+    page.goto(server + "/ingest")
+    page.set_input_files("#files", str(first))
+    page.click("#send-files")
+    _state_shows(page, "خُزّن: 2")
+    assert page.locator("#grown").is_hidden()
+    page.set_input_files("#files", str(last))
+    page.click("#send-files")
+    _state_shows(page, "خُزّن: 1")
+    # The third page makes the teaser a repeated line that the first two, stored earlier, still hold.
+    assert page.locator("#grown").is_visible() and "news.example.org" in page.inner_text("#grown-sites")
+    page.click("#send-reprocess-sites")
+    _state_shows(page, "اكتمل · تغيّر: 2")
+    assert page.locator("#grown").is_hidden()
+    page.click("#send-reprocess")
+    _state_shows(page, "اكتمل · تغيّر: 0")
+    assert not page.errors and not page.dialogs

@@ -207,6 +207,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "job_stored": ("خُزّن", "stored"),
     "job_duplicates": ("مكرر", "duplicates"),
     "job_failed_items": ("أخفق", "failed"),
+    "job_changed": ("تغيّر", "changed"),
+    "reprocess_title": ("إعادة تحليل المخزَّن", "Analyse stored pages again"),
+    "reprocess_intro": ("تُنظَّف الصفحات المخزنة وتُحلَّل من جديد من نصها الأصلي، بعد تحديث الأداة أو حين يتعلم"
+                        " النظام حشو موقع ما؛ ولا يُستبدل إلا ما تغيّر.",
+                        "Stored pages are cleaned and analysed again from their raw input, after an upgrade or"
+                        " once a site's furniture is learnt; only what changed is replaced."),
+    "sites_grown": ("صارت هذه المواقع تكرر أسطراً ما زالت في صفحاتها المخزنة سابقاً:",
+                    "These sites now repeat lines that their pages stored earlier still hold:"),
+    "reprocess_sites": ("أعد تنظيف صفحات هذه المواقع", "Clean these sites' pages again"),
+    "reprocess_all": ("أعد تحليل كل الصفحات", "Analyse every page again"),
     "job_failures": ("ما تعذّر إدخاله", "What could not be added"),
     "request_failed": ("تعذّر الطلب", "The request failed"),
     "nothing_to_send": ("لا شيء لإرساله.", "Nothing to send."),

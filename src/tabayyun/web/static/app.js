@@ -1,4 +1,4 @@
-// tabayyun workbench: the ingest page's uploads and job progress. Plain JavaScript, no dependencies;
+// tabayyun workbench: the ingest page's uploads, reprocessing and job progress. Plain JavaScript, no dependencies;
 // every text from the server is set with textContent, never as HTML.
 "use strict";
 
@@ -64,12 +64,22 @@
     }
     let text = label(job.state);
     if (progress.total) text += " · " + (progress.done || 0) + " / " + progress.total;
-    [["stored", "stored"], ["duplicates", "duplicates"], ["failed", "failedItems"]].forEach(([name, key]) => {
+    [["stored", "stored"], ["duplicates", "duplicates"], ["changed", "changed"],
+     ["failed", "failedItems"]].forEach(([name, key]) => {
       if (progress[name] !== undefined) text += " · " + label(key) + ": " + progress[name];
     });
     if (job.error) text += " · " + job.error;
     showState(text);
     if (job.result && job.result.failures) showFailures(job.result.failures);
+    if (job.result && job.result.sites_grown) showGrown(job.result.sites_grown);
+  }
+
+  // Sites whose newly repeated lines their earlier pages still hold: offer to clean those pages again.
+  let grownSites = [];
+  function showGrown(sites) {
+    grownSites = sites;
+    $("grown-sites").textContent = sites.join("، ");
+    $("grown").hidden = !sites.length;
   }
 
   async function poll(url) {
@@ -129,6 +139,13 @@
     const urls = $("urls").value.split("\n").map((line) => line.trim()).filter(Boolean);
     if (!urls.length) { showState(label("empty")); return; }
     send("/ingest/urls", { headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify({ urls }) });
+  });
+
+  $("send-reprocess").addEventListener("click", () => send("/reprocess", { headers: headers() }));
+  $("send-reprocess-sites").addEventListener("click", () => {
+    const query = grownSites.map((site) => "site=" + encodeURIComponent(site)).join("&");
+    showGrown([]);
+    send("/reprocess?" + query, { headers: headers() });
   });
 
   $("send-text").addEventListener("click", () => {
