@@ -199,11 +199,11 @@ def test_ingest_page_uploads_and_offers_to_clean_the_sites_that_grew(server, pag
     page.goto(server + "/ingest")
     page.set_input_files("#files", str(first))
     page.click("#send-files")
-    _state_shows(page, "خُزّن: 2")
+    _state_shows(page, "اكتمل · خُزّن: 2")
     assert page.locator("#grown").is_hidden()
     page.set_input_files("#files", str(last))
     page.click("#send-files")
-    _state_shows(page, "خُزّن: 1")
+    _state_shows(page, "اكتمل · خُزّن: 1")
     # The third page makes the teaser a repeated line that the first two, stored earlier, still hold.
     assert page.locator("#grown").is_visible() and "news.example.org" in page.inner_text("#grown-sites")
     page.click("#send-reprocess-sites")
