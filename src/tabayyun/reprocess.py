@@ -23,11 +23,11 @@ from datetime import date
 
 from tabayyun.clean.siterepeats import SiteRepeats, site_of
 from tabayyun.connect.stories import document_story_keys
-from tabayyun.ingest import DEFAULT_BATCH, _results, _WorkerConfig, inputs_repeats, readonly_view
+from tabayyun.ingest import DEFAULT_BATCH, _results, _WorkerConfig, inputs_repeats
 from tabayyun.model import Document
 from tabayyun.pipeline import RawItem
 from tabayyun.sources.readers import ItemFailure
-from tabayyun.store import SQLiteStorage
+from tabayyun.store import SQLiteStorage, open_storage
 
 RECORD_FIELD = "record field"   # the evidence source of a value a JSON record gave
 _NO_SIZE_LIMIT = 2**62           # stored pages passed the size limit of the ingest that stored them
@@ -80,6 +80,7 @@ def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, refere
         repeats = SiteRepeats.counted_in(storage)
     config = _WorkerConfig(None, reference_date, _NO_SIZE_LIMIT, stages, site_repeats=repeats)
     feed = _StoredFeed(storage, workers, sites)
+    workers = workers if feed.parallel else 1
     changed: list[Document] = []
     kept = _Kept()
     changed_ids: list[str] = []
@@ -114,20 +115,26 @@ class _StoredFeed:
 
     With worker processes the items are drawn by the pool's feeding thread, which takes all it can
     get: at most BACKLOG documents are read ahead of the results, or a large workspace would be read
-    into memory whole. That thread reads through its own read-only connection, opened there."""
+    into memory whole. That thread reads through a read-only connection of its own (`parallel`; when
+    none can be opened, as for an in-memory workspace, the caller runs without worker processes)."""
 
     BACKLOG = 2 * _READ_PAGE
 
     def __init__(self, storage: SQLiteStorage, workers: int, sites: list[str] | None = None):
-        self.storage, self.parallel = storage, workers > 1 and storage.path != ":memory:"
+        self.storage, self.reader = storage, storage
+        if workers > 1 and storage.path != ":memory:":
+            try:
+                self.reader = open_storage(storage.path, readonly=True, shared=True)
+            except Exception:  # noqa: BLE001 - without a second connection, the pages are read in this thread
+                pass
+        self.parallel = self.reader is not storage
         self.sites = {site.strip().lower().removeprefix("www.") for site in sites or ()}
         self.pending: deque[Document] = deque()
         self.room = threading.Semaphore(self.BACKLOG)
         self.stopped = False
 
     def __iter__(self) -> Iterator[RawItem]:
-        reader = (readonly_view(self.storage.path) if self.parallel else None) or self.storage
-        after = 0
+        reader, after = self.reader, 0
         try:
             while page := reader.stored_documents(after, _READ_PAGE, tuple(sorted(self.sites))):
                 for after, doc in page:
