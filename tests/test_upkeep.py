@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
+
 from tabayyun import Workspace
 from tabayyun.ingest import ingest
 from tabayyun.pipeline import ANALYSIS_LEVELS
@@ -91,6 +93,43 @@ def test_pages_stored_before_their_site_showed_its_furniture_are_cleaned_again(w
         assert _count(storage, "story_members") == 3
     finally:
         storage.close()
+
+
+def test_a_run_can_start_after_the_document_an_interrupted_one_named(workspace_address, sample_dir, cli):
+    db = workspace_address("resume")
+    with Workspace(db) as ws:
+        ws.ingest(sample_dir, workers=1, stages=ANALYSIS_LEVELS["basic"], embed=False)
+        order = [doc.id for _, doc in ws.storage.stored_documents(0, 100)]
+        report = ws.reprocess(workers=1, embed=False, after=order[4])
+        assert (report.seen, report.changed, report.done_through) == (len(order) - 5, len(order) - 5, order[-1])
+        with_quotes = {row[0] for row in ws.storage.conn.execute("SELECT DISTINCT doc_id FROM quotes")}
+        assert with_quotes and not with_quotes & set(order[:5])       # the first five were left alone
+        with pytest.raises(ValueError, match="no stored document"):
+            ws.reprocess(workers=1, embed=False, after="0000000000000000")
+    run = cli("reprocess", "--db", db, "--no-embed", "--after", "nope")
+    assert run.returncode == 1 and "error: no stored document 'nope'" in run.stderr
+
+
+def test_an_interrupted_run_has_committed_what_it_names_and_goes_on_from_there(workspace_address, sample_dir):
+    """Stopped (Ctrl-C) after its first batch, with two worker processes: the pool closes, the first
+    batch is stored, and a run started after the document it names does the rest."""
+    with Workspace(workspace_address("interrupted")) as ws:
+        ws.ingest(sample_dir, workers=1, stages=ANALYSIS_LEVELS["basic"], embed=False)
+        order = [doc.id for _, doc in ws.storage.stored_documents(0, 100)]
+        reports = []
+
+        def stop_after_first_batch(report):
+            reports.append(report)
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            ws.reprocess(workers=2, embed=False, batch_size=5, on_progress=stop_after_first_batch)
+        assert reports[0].done_through == order[4] and reports[0].changed == 5
+        with_quotes = {row[0] for row in ws.storage.conn.execute("SELECT DISTINCT doc_id FROM quotes")}
+        assert with_quotes <= set(order[:5]) and with_quotes
+        rest = ws.reprocess(workers=2, embed=False, after=reports[0].done_through)
+        assert (rest.seen, rest.changed) == (len(order) - 5, len(order) - 5)
+        assert ws.reprocess(workers=1, embed=False).changed == 0
 
 
 def test_the_hints_of_a_json_record_survive_and_a_failing_page_keeps_its_analysis(workspace_address, tmp_path,

@@ -25,6 +25,9 @@ def reprocess(db: Optional[str] = DbOption,
                                                                       "(default: each page's publication date)."),
               embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed the lead of each changed "
                                                                           "document again for semantic search."),
+              after: Optional[str] = typer.Option(None, "--after", help="Start after this document (in the order "
+                                                                         "of ingestion), as an interrupted run "
+                                                                         "names it."),
               site: Optional[list[str]] = typer.Option(None, "--site", help="Only the pages of this site (a host as "
                                                                       "`tabayyun sites` lists it); repeatable."),
               site_repeats: bool = typer.Option(True, "--site-repeats/--no-site-repeats",
@@ -36,17 +39,31 @@ def reprocess(db: Optional[str] = DbOption,
     some documents failed (they keep their stored analysis); 1: fatal."""
     check_analysis(analysis)
     storage = _open_writable(db)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                  transient=True) as progress:
-        task = progress.add_task("reprocessing", total=None)
+    latest: list[ReprocessReport] = []
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                      transient=True) as progress:
+            task = progress.add_task("reprocessing", total=None)
 
-        def show(report: ReprocessReport) -> None:
-            progress.update(task, description=f"read {report.seen}  changed {report.changed}  failed {report.failed}")
+            def show(report: ReprocessReport) -> None:
+                latest[:] = [report]
+                progress.update(task, description=f"read {report.seen}  changed {report.changed}  "
+                                                  f"failed {report.failed}")
 
-        report = run_reprocess(storage, stages=ANALYSIS_LEVELS[analysis], reference_date=_reference(reference_date),
-                               workers=workers, batch_size=batch_size, embed=embed, site_repeats=site_repeats,
-                               sites=site, on_failure=_fail_line, on_progress=show)
-    storage.close()
+            report = run_reprocess(storage, stages=ANALYSIS_LEVELS[analysis], reference_date=_reference(reference_date),
+                                   workers=workers, batch_size=batch_size, embed=embed, site_repeats=site_repeats,
+                                   sites=site, after=after, on_failure=_fail_line, on_progress=show)
+    except ValueError as exc:
+        err.print(_text(f"error: {exc}"), soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        through = latest[0].done_through if latest else None
+        err.print(_text("interrupted: " + (f"every page up to document {through} is done; `tabayyun reprocess "
+                                           f"--after {through}` goes on from there" if through else "nothing done")),
+                  soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        storage.close()
     err.print(_text(summary(report) + f"  ->  {display_db(db)}"), soft_wrap=True)
     raise typer.Exit(report.exit_code)
 

@@ -46,6 +46,7 @@ class ReprocessReport:
     embedded: int = 0                 # changed documents whose lead was embedded again
     clustered: int = 0                # changed documents placed into a story again
     embed_note: str | None = None     # why leads were not embedded again
+    done_through: str | None = None   # every document up to this id (in ingestion order) is done and committed
 
     @property
     def exit_code(self) -> int:
@@ -64,14 +65,18 @@ def stored_item(doc: Document) -> RawItem:
 
 def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, reference_date: date | None = None,
               workers: int | None = None, batch_size: int = DEFAULT_BATCH, embed: bool = True,
-              site_repeats: bool = True, sites: list[str] | None = None,
+              site_repeats: bool = True, sites: list[str] | None = None, after: str | None = None,
               on_failure: Callable[[ItemFailure], None] | None = None,
               on_progress: Callable[[ReprocessReport], None] | None = None) -> ReprocessReport:
     """Run every stored document through the pipeline again (`stages`: see `pipeline.ANALYSIS_LEVELS`)
     and replace those whose result changed, a committed batch at a time: a killed run leaves each
     document either as it was or as the new pipeline makes it. With `site_repeats`, each page is
     cleaned with the lines its site repeats across the pages the workspace has counted. `sites`: only
-    the pages of these hosts (as `tabayyun sites` lists them; "www." is dropped)."""
+    the pages of these hosts (as `tabayyun sites` lists them; "www." is dropped). `after`: start after
+    this document (a killed run's `done_through`); ValueError when the workspace has no such document."""
+    start = 0
+    if after is not None and (start := storage.document_rowid(after.strip())) is None:
+        raise ValueError(f"no stored document {after!r}")
     report = ReprocessReport()
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     repeats = None
@@ -79,14 +84,16 @@ def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, refere
         inputs_repeats([], storage=storage)     # a workspace without site counts counts its stored pages first
         repeats = SiteRepeats.counted_in(storage)
     config = _WorkerConfig(None, reference_date, _NO_SIZE_LIMIT, stages, site_repeats=repeats)
-    feed = _StoredFeed(storage, workers, sites)
+    feed = _StoredFeed(storage, workers, sites, start)
     workers = workers if feed.parallel else 1
     changed: list[Document] = []
     kept = _Kept()
     changed_ids: list[str] = []
+    last: str | None = None     # the last document read
     try:
         for done in _results(feed, config, workers):
             old = feed.next_done()
+            last = old.id
             report.seen += 1
             new = _result(old, done)
             if isinstance(new, str):
@@ -100,12 +107,11 @@ def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, refere
                 changed.append(new)
                 kept.note(old, new)
             if len(changed) >= batch_size or report.seen % batch_size == 0:
-                changed_ids += _replace(storage, changed, kept, report, on_progress)
+                changed_ids += _replace(storage, changed, kept, report, last, on_progress)
     finally:
         feed.stop()
-    changed_ids += _replace(storage, changed, kept, report, on_progress)
-    if changed_ids:
-        _connect_again(storage, changed_ids, embed, report)
+    changed_ids += _replace(storage, changed, kept, report, last, on_progress)
+    _connect_again(storage, changed_ids, embed, report)
     return report
 
 
@@ -120,8 +126,8 @@ class _StoredFeed:
 
     BACKLOG = 2 * _READ_PAGE
 
-    def __init__(self, storage: SQLiteStorage, workers: int, sites: list[str] | None = None):
-        self.storage, self.reader = storage, storage
+    def __init__(self, storage: SQLiteStorage, workers: int, sites: list[str] | None = None, after: int = 0):
+        self.storage, self.reader, self.after = storage, storage, after
         if workers > 1 and storage.path != ":memory:":
             try:
                 self.reader = open_storage(storage.path, readonly=True, shared=True)
@@ -134,7 +140,7 @@ class _StoredFeed:
         self.stopped = False
 
     def __iter__(self) -> Iterator[RawItem]:
-        reader, after = self.reader, 0
+        reader, after = self.reader, self.after
         try:
             while page := reader.stored_documents(after, _READ_PAGE, tuple(sorted(self.sites))):
                 for after, doc in page:
@@ -190,7 +196,8 @@ class _Kept:
 
 
 def _replace(storage: SQLiteStorage, changed: list[Document], kept: _Kept, report: ReprocessReport,
-             on_progress: Callable[[ReprocessReport], None] | None) -> list[str]:
+             through: str | None, on_progress: Callable[[ReprocessReport], None] | None) -> list[str]:
+    """Commit the changed documents read so far; `through`: the last document read."""
     ids = [doc.id for doc in changed]
     if changed:
         report.stories_dropped += storage.replace_documents(changed, frozenset(kept.same_text),
@@ -198,22 +205,27 @@ def _replace(storage: SQLiteStorage, changed: list[Document], kept: _Kept, repor
         report.changed += len(changed)
         changed.clear()
         kept.clear()
+    report.done_through = through
     if on_progress:
         on_progress(report)
     return ids
 
 
 def _connect_again(storage: SQLiteStorage, doc_ids: list[str], embed: bool, report: ReprocessReport) -> None:
-    """Signatures and near-duplicate pairs, lead vectors, then stories, as ingest orders them."""
+    """Signatures and near-duplicate pairs, lead vectors, then stories, as ingest orders them. Signing
+    and stories cover every document without them (what a killed run dropped, too); leads only those
+    that changed in this run (a workspace ingested with --no-embed stays without)."""
     from tabayyun.search.embed import Embedder
     from tabayyun.search.semantic import embed_leads
 
     report.signed = storage.sign_missing()
-    embedder = Embedder(storage, enabled=embed, reason="switched off (--no-embed)")
-    report.embed_note = embedder.reason
-    try:
-        report.embedded = embed_leads(storage, None, embedder, doc_ids=doc_ids)
-    except Exception as exc:  # noqa: BLE001 - the new analyses are committed; only their vectors are missing
-        report.embed_note = f"embedding failed ({type(exc).__name__}: {exc})"
-        print(f"warning: {report.embed_note}; search will use full text for the changed documents", file=sys.stderr)
+    if doc_ids:
+        embedder = Embedder(storage, enabled=embed, reason="switched off (--no-embed)")
+        report.embed_note = embedder.reason
+        try:
+            report.embedded = embed_leads(storage, None, embedder, doc_ids=doc_ids)
+        except Exception as exc:  # noqa: BLE001 - the new analyses are committed; only their vectors are missing
+            report.embed_note = f"embedding failed ({type(exc).__name__}: {exc})"
+            print(f"warning: {report.embed_note}; search will use full text for the changed documents",
+                  file=sys.stderr)
     report.clustered = storage.cluster_missing()

@@ -282,6 +282,11 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
         data["text"] = rows[0][1] or ""
         return Document.from_dict(data)
 
+    def document_rowid(self, doc_id: str) -> int | None:
+        """A document's place in ingestion order (what `stored_documents` pages by); None if absent."""
+        row = self.conn.execute("SELECT rowid FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
     def stored_documents(self, after: int, limit: int, url_contains: tuple[str, ...] = ()
                          ) -> list[tuple[int, Document]]:
         """(rowid, Document with its raw input) of the documents stored after rowid `after`, in order
