@@ -90,7 +90,7 @@ def sites(db: Optional[str] = DbOption, fmt: str = FormatOption) -> None:
         out.print(json.dumps(rows, ensure_ascii=False, indent=2), soft_wrap=True)
         return
     if not rows:
-        out.print("no site counted yet: ingest flattened-text pages with an address (site repeats on)")
+        out.print("no site counted yet: ingest flattened-text pages with an address (site repeats on)", soft_wrap=True)
         return
     table = Table("site", "pages counted", f"lines on {MIN_PAGES}+ pages",
                   title=f"sites (at most {MAX_SITE_PAGES:,} pages counted a site)", title_justify="left")
