@@ -69,6 +69,8 @@ class SiteCounts(Protocol):
     def add_site_pages(self, host: str, pages: dict[int, frozenset[int]], limit: int, min_pages: int
                        ) -> dict[int, int]: ...
 
+    def site_lines_of(self, host: str, min_pages: int) -> dict[int, int]: ...
+
     def site_repeated_lines(self, min_pages: int) -> dict[str, dict[int, int]]: ...
 
     def site_page_counts(self) -> dict[str, int]: ...
@@ -111,7 +113,7 @@ class SiteRepeats:
         out = SiteRepeats()
         counted = store.site_page_counts() if self._pages else {}
         for host, pages in self._pages.items():
-            before = store.add_site_pages(host, {}, MAX_SITE_PAGES, MIN_PAGES) if host in counted else {}
+            before = store.site_lines_of(host, MIN_PAGES) if host in counted else {}
             if lines := store.add_site_pages(host, {page_hash(page): page for page in pages if page},
                                              MAX_SITE_PAGES, MIN_PAGES):
                 out._repeated[host] = lines

@@ -50,6 +50,10 @@ class SiteStore:
                 "INSERT INTO site_lines (host, line, pages) VALUES (?, ?, ?) ON CONFLICT (host, line)"
                 " DO UPDATE SET pages = site_lines.pages + excluded.pages",
                 [(host, _signed(line), n) for line, n in sorted(increments.items())])
+        return self.site_lines_of(host, min_pages)
+
+    def site_lines_of(self, host: str, min_pages: int) -> dict[int, int]:
+        """The lines of `host` standing on `min_pages` or more of its counted pages, each with that number."""
         return {_unsigned(line): n for line, n in self.conn.execute(
             "SELECT line, pages FROM site_lines WHERE host = ? AND pages >= ?", (host, min_pages))}
 

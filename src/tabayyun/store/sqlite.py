@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from tabayyun.model import Document
-from tabayyun.store.duplicatestore import DuplicateStore
+from tabayyun.store.duplicatestore import DuplicateStore, _chunks
 from tabayyun.store.searchindex import SearchIndexStore
 from tabayyun.store.sitestore import SiteStore
 from tabayyun.store.storystore import StoryStore
@@ -163,6 +163,7 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
         stories are made of is (title, lead, entity names, date: `same_story`), its story membership.
         `sign_missing`, lead embedding and `cluster_missing` build them again."""
         with self.conn:
+            left = self._story_ids([doc.id for doc in docs if doc.id not in same_story])
             for doc in docs:
                 self.conn.execute(
                     "UPDATE documents SET title = ?, outlet = ?, published = ?, language = ?, analysis = ?"
@@ -175,9 +176,20 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
                 if doc.id not in same_text:
                     self.conn.execute("DELETE FROM duplicate_pairs WHERE doc_a = ? OR doc_b = ?", (doc.id, doc.id))
                 self._add_analysis(doc)
-            return self.conn.execute(
-                "DELETE FROM stories WHERE NOT EXISTS (SELECT 1 FROM story_members m WHERE m.story_id = stories.id)"
-            ).rowcount
+            dropped = 0
+            for chunk in _chunks(left):
+                dropped += self.conn.execute(
+                    f"DELETE FROM stories WHERE id IN ({','.join('?' * len(chunk))}) AND NOT EXISTS"
+                    " (SELECT 1 FROM story_members m WHERE m.story_id = stories.id)", chunk).rowcount
+            return dropped
+
+    def _story_ids(self, doc_ids: list[str]) -> list[int]:
+        """The stories the given documents are members of."""
+        found: set[int] = set()
+        for chunk in _chunks(doc_ids):
+            found.update(row[0] for row in self.conn.execute(
+                f"SELECT story_id FROM story_members WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk))
+        return sorted(found)
 
     def _add_understanding(self, doc: Document) -> None:
         self.conn.executemany(
