@@ -147,6 +147,22 @@ def train_stance_command(
     sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
 
 
+def train_pairs_command(
+    data: str = typer.Option(..., "--data", help="ANS-format folder: stance/train.csv (s1, s2, stance)."),
+    out_path: Optional[str] = typer.Option(None, "--out", help="Where to write the pair reader "
+                                                                "(default: the package)."),
+) -> None:
+    """Train the pair reader (an e5 cross-encoder with low-rank adapters; needs torch, the train extra)."""
+    from tabayyun.train.stance import train_pair_reader
+
+    try:
+        summary = train_pair_reader(data, out_path, log=lambda line: err.print(_text(line)))
+    except (RuntimeError, OSError, ValueError) as exc:
+        err.print(_text(f"error: {exc}"))
+        raise typer.Exit(1) from None
+    sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+
+
 def eval_stance_command(
     data: str = DataOption,
     shipped: bool = ShippedOption,
@@ -208,5 +224,6 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
     app.command()(check)
     app.command()(sources)
     train_app.command("stance")(train_stance_command)
+    train_app.command("pairs")(train_pairs_command)
     eval_app.command("stance")(eval_stance_command)
     eval_app.command("verdict")(eval_verdict_command)

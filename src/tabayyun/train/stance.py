@@ -306,28 +306,83 @@ def evaluate_folder(data: str | Path, shipped: bool = False, embedder=None, extr
 
 
 def _evaluate_pair_corpus(data: str | Path, shipped: bool, embedder) -> dict:
-    from tabayyun.stance import load_stance_model
+    """The pair reader when there is one (shipped, or trained here when torch is installed), else
+    the linear pair model on e5 vectors, else the lexical document model (embeddings off)."""
+    from tabayyun.stance.encoder import load_reader
 
     dev = read_pair_corpus(data, "dev")
-    if shipped:
-        model = load_stance_model()
-    else:
-        train = read_pair_corpus(data, "train")
-        model = StanceModel(fit_idf(train), None)
-        model.pairs = train_pairs(train, model.idf, embedder) if embedder is not None else None
-        if model.pairs is None:
-            model = train_stance(train)
+    train = [] if shipped else read_pair_corpus(data, "train")
     where = "shipped model" if shipped else "trained on stance/train.csv"
+    reader = model = None
+    if embedder is not None:
+        reader = load_reader() if shipped else train_reader(train)
+    if reader is None:
+        model = _pair_corpus_model(train, shipped, embedder)
     start = time.perf_counter()
-    if model.pairs is None or embedder is None:
+    if reader is not None:
+        predictions = list(zip((r.pairs[0] for r in dev), reader_stances(reader, dev)))
+        where += ", pair reader (e5 cross-encoder)"
+    elif model.pairs is None or embedder is None:
         predictions = _predict(model, dev, None)
         where += ", lexical document model (no embeddings)"
     else:
         predictions = [(r.pairs[0], pair_stance(model, r, embedder)) for r in dev]
-        where += ", sentence-pair model"
+        where += ", linear sentence-pair model (no pair reader: none shipped, or no torch to train one)"
     report = stance_report(predictions, time.perf_counter() - start)
     report["protocol"] = f"{where}, scored on stance/dev.csv ({len(dev)} pairs; other = unrelated)"
     return report
+
+
+def _pair_corpus_model(train: list[ClaimRecord], shipped: bool, embedder) -> StanceModel:
+    from tabayyun.stance import load_stance_model
+
+    if shipped:
+        return load_stance_model()
+    model = StanceModel(fit_idf(train), None)
+    model.pairs = train_pairs(train, model.idf, embedder) if embedder is not None else None
+    return model if model.pairs is not None else train_stance(train)
+
+
+def train_reader(records: list[ClaimRecord], log=None):
+    """The pair reader fitted on one-sentence records (ANS pairs); None without torch."""
+    from tabayyun.stance.encoder import base_encoder
+    from tabayyun.train.crossencoder import fit_reader, torch_available
+
+    if not torch_available():
+        return None
+    pairs = [(r.claim, "\n".join(r.pairs[0].lines)) for r in records]
+    targets = [PAIR_LABELS.index("other" if r.pairs[0].stance == "unrelated" else r.pairs[0].stance) for r in records]
+    return fit_reader(base_encoder(), pairs, targets, PAIR_LABELS, log=log or (lambda line: None))
+
+
+def reader_stances(reader, records: list[ClaimRecord]) -> list[StanceResult]:
+    """The pair reader's verdict on one-sentence records (its `other` read as unrelated)."""
+    probs = reader.probabilities([(r.claim, "\n".join(r.pairs[0].lines)) for r in records])
+    out = []
+    for row in probs:
+        by_label = dict(zip(reader.labels, (float(p) for p in row)))
+        scores = {"agree": by_label["agree"], "disagree": by_label["disagree"], "discuss": 0.0,
+                  "unrelated": by_label["other"]}
+        out.append(StanceResult(max(scores, key=scores.get), {k: round(v, 4) for k, v in scores.items()}))
+    return out
+
+
+def train_pair_reader(data: str | Path, out: str | Path | None = None, log=None) -> dict:
+    """Train the pair reader on `stance/train.csv` of an ANS-format folder and write it."""
+    from importlib import resources
+
+    from tabayyun.stance.encoder import PAIR_READER_RESOURCE
+
+    started = time.perf_counter()
+    records = read_pair_corpus(data, "train")
+    reader = train_reader(records, log)
+    if reader is None:
+        raise RuntimeError("the pair reader is trained with torch: pip install 'tabayyun[train]'")
+    reader.meta["data"] = f"{Path(data).name}/stance/train.csv"
+    target = Path(out) if out else Path(str(resources.files("tabayyun").joinpath(PAIR_READER_RESOURCE)))
+    reader.save(target)
+    return {"model": str(target), "bytes": target.stat().st_size, "pairs": len(records),
+            "seconds": round(time.perf_counter() - started, 1)}
 
 
 def pair_stance(model: StanceModel, record: ClaimRecord, embedder) -> StanceResult:
