@@ -340,6 +340,7 @@ def test_reprocess_runs_as_a_job_or_now_and_needs_the_token(writer, guarded):
     assert now.status_code == 200, now.text
     report = now.json()
     assert (report["seen"], report["changed"], report["failed"]) == (15, 15, 0)
+    assert report["done_through"] and report["failures"] == []   # where a later run could start after
     assert writer.get(f"{API}/quotes").json() == []          # basic: the quotes went with the analysis
     accepted = writer.post(f"{API}/reprocess")
     assert accepted.status_code == 202

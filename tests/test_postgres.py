@@ -128,7 +128,8 @@ def test_filtered_lists_quotes_entities_and_outlets_match_sqlite(pg_sample, sqli
 
 
 # Storage methods that write (skipped by the read comparison below) and reads whose SQL has no ORDER BY.
-WRITERS = ("add_", "set_", "save_", "cache_", "clear_", "close", "migrate", "index_", "sign_", "cluster_", "replace_")
+WRITERS = ("add_", "set_", "save_", "cache_", "clear_", "close", "migrate", "index_", "sign_", "cluster_", "replace_",
+           "refresh_")
 UNORDERED = {"entity_names", "story_entities", "entity_mentions_of"}
 COMPARED_APART = {"fulltext_units", "fulltext_floor"}  # scores, rowids: see test_fulltext_ranks_like_sqlite
 NOT_READS = {"stories_locked", "after_bulk_copy"}  # a lock held around writes; a step of `store.migrate`

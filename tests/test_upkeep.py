@@ -62,6 +62,46 @@ def test_a_basic_workspace_becomes_a_full_one_and_a_second_run_changes_nothing(w
         assert any(t.anchor and t.anchor.startswith("2030") for doc in _docs(storage).values() for t in doc.times)
 
 
+def test_lead_vectors_a_killed_run_dropped_are_made_again(workspace_address, sample_dir, monkeypatch):
+    from tabayyun.search.embed import ENV, MODEL
+
+    monkeypatch.delenv(ENV, raising=False)
+    with Workspace(workspace_address("leads")) as ws:
+        ws.ingest(sample_dir, workers=1)
+        storage = ws.storage
+        total = storage.lead_count(MODEL)
+        assert total == len(storage.list())
+        lost = storage.list()[0]["id"]
+        with storage.conn:  # what a run killed between replacing a document and embedding its lead leaves
+            storage.conn.execute("DELETE FROM lead_embeddings WHERE doc_id = ?", (lost,))
+        report = ws.reprocess(workers=1)
+        assert report.changed == 0 and report.embedded == 1
+        assert storage.lead_count(MODEL) == total
+        assert ws.reprocess(workers=1).embedded == 0
+
+
+def test_a_story_a_document_left_is_labelled_and_dated_by_the_members_it_keeps(workspace_address, sample_dir):
+    with Workspace(workspace_address("stories")) as ws:
+        ws.ingest(sample_dir, workers=1, embed=False)
+        storage = ws.storage
+        members: dict[int, list[str]] = {}
+        for story_id, doc_id in storage.conn.execute("SELECT story_id, doc_id FROM story_members").fetchall():
+            members.setdefault(story_id, []).append(doc_id)
+        story = next(row for row in storage.story_rows() if len(members[row["id"]]) >= 3)
+        leaving = story["label_doc"]
+        changed = storage.get(leaving)
+        changed.title = "عنوان آخر تماما عن مهرجان الزهور في الربيع"   # what stories are made of changed
+        dropped, fewer = storage.replace_documents([changed])
+        assert (dropped, fewer) == (0, [story["id"]])
+        assert storage.story_rows(story["id"])[0]["label_doc"] == leaving      # stale until refreshed
+        assert storage.refresh_stories(fewer + [10**6]) == 1                   # a story that is gone is skipped
+        fresh = storage.story_rows(story["id"])[0]
+        kept = [storage.get(d) for d in members[story["id"]] if d != leaving]
+        assert fresh["label_doc"] in {d.id for d in kept}
+        days = sorted(d.published[:10] for d in kept if d.published)
+        assert (fresh["first"], fresh["last"]) == (days[0], days[-1])
+
+
 def test_pages_stored_before_their_site_showed_its_furniture_are_cleaned_again(workspace_address, site_pile,
                                                                                 tmp_path):
     files = [site_pile.write(tmp_path / f"page{n}.jsonl", [page]) for n, page in enumerate(site_pile.pages)]

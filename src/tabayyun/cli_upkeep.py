@@ -74,8 +74,12 @@ def summary(report: ReprocessReport) -> str:
         leads = (f"leads not embedded: {report.embed_note}" if report.embed_note
                  else f"{report.embedded} leads embedded")
         line += f"; again: {report.signed} signed for near-duplicates, {leads}, {report.clustered} placed in stories"
-        if report.stories_dropped:
-            line += f" ({report.stories_dropped} stories left empty were dropped)"
+        notes = [f"{report.stories_dropped} stories left empty were dropped"] if report.stories_dropped else []
+        notes += [f"{report.stories_refreshed} left with fewer labelled and dated again"] \
+            if report.stories_refreshed else []
+        line += f" ({'; '.join(notes)})" if notes else ""
+    elif report.embedded:
+        line += f"; {report.embedded} documents without a lead vector got one"
     return line
 
 

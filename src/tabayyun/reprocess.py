@@ -18,7 +18,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 from tabayyun.clean.siterepeats import SiteRepeats, site_of
@@ -42,8 +42,9 @@ class ReprocessReport:
     failed: int = 0                   # documents the pipeline now rejects: kept as they were
     failures: list[ItemFailure] = field(default_factory=list)
     stories_dropped: int = 0          # stories left with no member when their documents were placed again
+    stories_refreshed: int = 0        # stories left with fewer members: labelled and dated again
     signed: int = 0                   # changed documents signed and compared again (near-duplicates)
-    embedded: int = 0                 # changed documents whose lead was embedded again
+    embedded: int = 0                 # documents whose lead was embedded (changed ones, and any without one)
     clustered: int = 0                # changed documents placed into a story again
     embed_note: str | None = None     # why leads were not embedded again
     done_through: str | None = None   # every document up to this id (in ingestion order) is done and committed
@@ -51,6 +52,11 @@ class ReprocessReport:
     @property
     def exit_code(self) -> int:
         return 2 if self.failed else 0
+
+    def to_dict(self) -> dict:
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "failures"}
+        data["failures"] = [{"source": f.source, "message": f.message} for f in self.failures]
+        return data
 
 
 def stored_item(doc: Document) -> RawItem:
@@ -88,6 +94,7 @@ def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, refere
     workers = workers if feed.parallel else 1
     changed: list[Document] = []
     kept = _Kept()
+    left: set[int] = set()      # stories that changed documents left
     changed_ids: list[str] = []
     last: str | None = None     # the last document read
     try:
@@ -107,11 +114,12 @@ def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, refere
                 changed.append(new)
                 kept.note(old, new)
             if len(changed) >= batch_size or report.seen % batch_size == 0:
-                changed_ids += _replace(storage, changed, kept, report, last, on_progress)
+                changed_ids += _replace(storage, changed, kept, left, report, last, on_progress)
     finally:
         feed.stop()
-    changed_ids += _replace(storage, changed, kept, report, last, on_progress)
+    changed_ids += _replace(storage, changed, kept, left, report, last, on_progress)
     _connect_again(storage, changed_ids, embed, report)
+    report.stories_refreshed = storage.refresh_stories(sorted(left))
     return report
 
 
@@ -195,13 +203,16 @@ class _Kept:
         self.same_story.clear()
 
 
-def _replace(storage: SQLiteStorage, changed: list[Document], kept: _Kept, report: ReprocessReport,
-             through: str | None, on_progress: Callable[[ReprocessReport], None] | None) -> list[str]:
-    """Commit the changed documents read so far; `through`: the last document read."""
+def _replace(storage: SQLiteStorage, changed: list[Document], kept: _Kept, left: set[int],
+             report: ReprocessReport, through: str | None,
+             on_progress: Callable[[ReprocessReport], None] | None) -> list[str]:
+    """Commit the changed documents read so far (the stories they left go into `left`); `through`:
+    the last document read."""
     ids = [doc.id for doc in changed]
     if changed:
-        report.stories_dropped += storage.replace_documents(changed, frozenset(kept.same_text),
-                                                            frozenset(kept.same_story))
+        dropped, fewer = storage.replace_documents(changed, frozenset(kept.same_text), frozenset(kept.same_story))
+        report.stories_dropped += dropped
+        left.update(fewer)
         report.changed += len(changed)
         changed.clear()
         kept.clear()
@@ -213,17 +224,19 @@ def _replace(storage: SQLiteStorage, changed: list[Document], kept: _Kept, repor
 
 def _connect_again(storage: SQLiteStorage, doc_ids: list[str], embed: bool, report: ReprocessReport) -> None:
     """Signatures and near-duplicate pairs, lead vectors, then stories, as ingest orders them. Signing
-    and stories cover every document without them (what a killed run dropped, too); leads only those
-    that changed in this run (a workspace ingested with --no-embed stays without)."""
+    and stories cover every document without them (what a killed run dropped, too). Leads: in a
+    workspace that has lead vectors, every document without one (a killed run's changed documents
+    too); in one that has none (ingested with --no-embed), only those that changed in this run."""
     from tabayyun.search.embed import Embedder
     from tabayyun.search.semantic import embed_leads
 
     report.signed = storage.sign_missing()
-    if doc_ids:
-        embedder = Embedder(storage, enabled=embed, reason="switched off (--no-embed)")
+    embedder = Embedder(storage, enabled=embed, reason="switched off (--no-embed)")
+    wanted = None if embedder.enabled and storage.lead_count(embedder.model) else doc_ids
+    if wanted is None or wanted:
         report.embed_note = embedder.reason
         try:
-            report.embedded = embed_leads(storage, None, embedder, doc_ids=doc_ids)
+            report.embedded = embed_leads(storage, None, embedder, doc_ids=wanted)
         except Exception as exc:  # noqa: BLE001 - the new analyses are committed; only their vectors are missing
             report.embed_note = f"embedding failed ({type(exc).__name__}: {exc})"
             print(f"warning: {report.embed_note}; search will use full text for the changed documents",

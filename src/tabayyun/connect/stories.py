@@ -559,6 +559,15 @@ class StoryClusterer:
         story.challenged = size
         return story.central
 
+    def refresh(self, story_ids: list[int]) -> int:
+        """Store the label, label document and dates of the given stories as their members now make
+        them; returns how many of them exist."""
+        with self.storage.stories_locked():
+            self._load()
+            rows = [self._row(self.stories[i]) for i in sorted(set(story_ids)) if i in self.stories]
+            self.storage.save_stories(rows, [])
+        return len(rows)
+
     def cluster_missing(self, batch: int = 500) -> int:
         """Cluster every document of the workspace that is in no story yet; returns how many."""
         done = 0

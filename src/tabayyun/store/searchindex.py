@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from tabayyun.search.fulltext import document_index, match_expression
+from tabayyun.store.duplicatestore import _chunks
 
 TITLE_IDX = -1  # the title's row in the full-text index
 _ONE_TOKEN = re.compile(r"\w+")    # a term FTS5's unicode61 tokenizer keeps whole
-
-
-def _chunks(items: list, size: int = 500) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class SearchIndexStore:

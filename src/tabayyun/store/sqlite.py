@@ -155,10 +155,11 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
         self._index_document(doc.id, doc.title, doc.paragraphs, index_texts)
 
     def replace_documents(self, docs: list[Document], same_text: frozenset[str] = frozenset(),
-                          same_story: frozenset[str] = frozenset()) -> int:
+                          same_story: frozenset[str] = frozenset()) -> tuple[int, list[int]]:
         """Put a new clean text and analysis in place of stored documents' (same ids, same raw input,
         sources and ingestion time), in one transaction; returns how many stories were left with no
-        member and dropped. Unless a document's title and paragraphs are the same as before (its id in
+        member and dropped, and the ids of those left with fewer (`refresh_stories` labels and dates
+        them again). Unless a document's title and paragraphs are the same as before (its id in
         `same_text`), its lead vector, MinHash signature and near-duplicate pairs go; unless what
         stories are made of is (title, lead, entity names, date: `same_story`), its story membership.
         `sign_missing`, lead embedding and `cluster_missing` build them again."""
@@ -181,7 +182,14 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
                 dropped += self.conn.execute(
                     f"DELETE FROM stories WHERE id IN ({','.join('?' * len(chunk))}) AND NOT EXISTS"
                     " (SELECT 1 FROM story_members m WHERE m.story_id = stories.id)", chunk).rowcount
-            return dropped
+            return dropped, (self._existing_stories(left) if dropped else left)
+
+    def _existing_stories(self, story_ids: list[int]) -> list[int]:
+        found: set[int] = set()
+        for chunk in _chunks(story_ids):
+            found.update(row[0] for row in self.conn.execute(
+                f"SELECT id FROM stories WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return sorted(found)
 
     def _story_ids(self, doc_ids: list[str]) -> list[int]:
         """The stories the given documents are members of."""

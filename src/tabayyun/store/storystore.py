@@ -158,6 +158,15 @@ class StoryStore:
             self.conn.execute("DELETE FROM story_members")
             self.conn.execute("DELETE FROM stories")
 
+    def refresh_stories(self, story_ids: list[int]) -> int:
+        """Label and date the given stories again from the members they have now (documents left them
+        when reprocessed); returns how many of them still exist."""
+        if not story_ids:
+            return 0
+        from tabayyun.connect.stories import StoryClusterer
+
+        return StoryClusterer(self).refresh(story_ids)
+
     def cluster_missing(self) -> int:
         """Put every document that is in no story yet into one; returns how many."""
         if not self.unclustered(1):

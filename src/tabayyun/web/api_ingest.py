@@ -170,9 +170,6 @@ def reprocess_stored(request: Request,
             report = reprocess(storage, stages=ANALYSIS_LEVELS[analysis], workers=1, embed=embed,
                                sites=[s for s in site if s.strip()] or None, on_progress=progress)
         progress(report)
-        return {"seen": report.seen, "changed": report.changed, "unchanged": report.unchanged,
-                "failed": report.failed, "stories_dropped": report.stories_dropped, "signed": report.signed,
-                "embedded": report.embedded, "clustered": report.clustered,
-                "failures": [{"source": f.source, "message": f.message} for f in report.failures]}
+        return report.to_dict()
 
     return _start(request, run, wait, kind="reprocess")
