@@ -164,7 +164,8 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
         stories are made of is (title, lead, entity names, date: `same_story`), its story membership.
         `sign_missing`, lead embedding and `cluster_missing` build them again."""
         with self.conn:
-            left = self._story_ids([doc.id for doc in docs if doc.id not in same_story])
+            left = self._distinct_in("SELECT story_id FROM story_members WHERE doc_id IN ({})",
+                                     [doc.id for doc in docs if doc.id not in same_story])
             for doc in docs:
                 self.conn.execute(
                     "UPDATE documents SET title = ?, outlet = ?, published = ?, language = ?, analysis = ?"
@@ -182,21 +183,14 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
                 dropped += self.conn.execute(
                     f"DELETE FROM stories WHERE id IN ({','.join('?' * len(chunk))}) AND NOT EXISTS"
                     " (SELECT 1 FROM story_members m WHERE m.story_id = stories.id)", chunk).rowcount
-            return dropped, (self._existing_stories(left) if dropped else left)
+            kept = self._distinct_in("SELECT id FROM stories WHERE id IN ({})", left) if dropped else left
+            return dropped, kept
 
-    def _existing_stories(self, story_ids: list[int]) -> list[int]:
-        found: set[int] = set()
-        for chunk in _chunks(story_ids):
-            found.update(row[0] for row in self.conn.execute(
-                f"SELECT id FROM stories WHERE id IN ({','.join('?' * len(chunk))})", chunk))
-        return sorted(found)
-
-    def _story_ids(self, doc_ids: list[str]) -> list[int]:
-        """The stories the given documents are members of."""
-        found: set[int] = set()
-        for chunk in _chunks(doc_ids):
-            found.update(row[0] for row in self.conn.execute(
-                f"SELECT story_id FROM story_members WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk))
+    def _distinct_in(self, sql: str, values: list) -> list:
+        """The distinct first-column values of `sql`, its `IN ({})` filled with `values` a chunk at a time."""
+        found: set = set()
+        for chunk in _chunks(values):
+            found.update(row[0] for row in self.conn.execute(sql.format(",".join("?" * len(chunk))), chunk))
         return sorted(found)
 
     def _add_understanding(self, doc: Document) -> None:
