@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import signal
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
@@ -108,6 +111,30 @@ def cli_env(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "TABAYYUN_DB"}
     env.update({"COLUMNS": "1000", "NO_COLOR": "1", "TERM": "dumb", "PYTHONIOENCODING": "utf-8"})
     return env
+
+
+def kill_when(command: list[str], env: dict, cwd: Path, ready: Callable[[], bool], what: str) -> None:
+    """Start `tabayyun ...` as a process, SIGKILL it as soon as `ready()` (polled; an exception counts as
+    not yet), and check that it was killed, not finished."""
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if ready():
+                    break
+            except Exception:  # noqa: BLE001 - no file, no schema, or a table being written, yet
+                pass
+            time.sleep(0.005)
+        assert proc.poll() is None, f"the {what} finished before it could be killed: grow the corpus"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from tabayyun import Workspace
 from tabayyun.ingest import ingest
 from tabayyun.store import LATEST_VERSION, open_storage
 from tabayyun.web import create_app
@@ -349,8 +350,22 @@ def test_reprocess_runs_as_a_job_or_now_and_needs_the_token(writer, guarded):
     assert writer.get(f"{API}/quotes").json()
     only = writer.post(f"{API}/reprocess", params={"wait": "true", "site": "nowhere.example"}).json()
     assert only["seen"] == 0
+    assert writer.get(f"{API}/reprocess").json() == {"unfinished": None}   # a finished run leaves no row
+    error_of(writer.post(f"{API}/reprocess", params={"resume": "true"}), 409)
     error_of(writer.post(f"{API}/reprocess", params={"analysis": "everything"}), 422)
     error_of(guarded.post(f"{API}/reprocess"), 401)
+
+
+def test_an_unfinished_reprocess_is_shown_and_resumed_with_its_own_options(writer, fresh_db):
+    with Workspace(str(fresh_db)) as ws:
+        ids = [row[0] for row in ws.storage.conn.execute("SELECT id FROM documents ORDER BY rowid").fetchall()]
+        ws.storage.save_run("reprocess", {"stages": ["clean", "metadata"], "sites": None, "site_repeats": True,
+                                          "reference_date": None}, ids[9])
+    unfinished = writer.get(f"{API}/reprocess").json()["unfinished"]
+    assert unfinished["done_through"] == ids[9] and unfinished["options"]["stages"] == ["clean", "metadata"]
+    resumed = writer.post(f"{API}/reprocess", params={"wait": "true", "resume": "true"}).json()
+    assert resumed["seen"] == len(ids) - 10 and resumed["changed"] == len(ids) - 10   # basic: analysis dropped
+    assert writer.get(f"{API}/reprocess").json() == {"unfinished": None}
 
 
 def test_sites_lists_the_counted_sites(writer, site_pile):

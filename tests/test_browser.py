@@ -50,6 +50,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Served(str):
+    """The server's base URL, with the workspace it serves (`db`)."""
+
+    db: str
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sample_dir, workspaces):
     """`tabayyun serve` on a free loopback port over the sample and the hostile page; yields its base URL."""
@@ -75,7 +81,9 @@ def server(tmp_path_factory, sample_dir, workspaces):
             proc.kill()
             raise RuntimeError(f"tabayyun serve did not start: {proc.stdout.read().decode(errors='replace')}")
         time.sleep(0.2)
-    yield base
+    served = Served(base)
+    served.db = db
+    yield served
     proc.terminate()
     proc.wait(timeout=20)
 
@@ -190,6 +198,23 @@ def test_english_switch(server, page):
 def _state_shows(page, text: str) -> None:
     page.wait_for_function("text => document.getElementById('state').textContent.includes(text)", arg=text,
                            timeout=60_000)
+
+
+def test_ingest_page_offers_to_go_on_with_an_unfinished_reprocess(server, page):
+    page.goto(server + "/ingest")
+    assert page.locator("#unfinished").is_hidden()
+    with Workspace(server.db) as ws:   # what a run killed after its fifth page leaves in the workspace
+        fifth = ws.storage.conn.execute("SELECT id FROM documents ORDER BY rowid").fetchall()[4][0]
+        ws.storage.save_run("reprocess", {"stages": None, "sites": None, "site_repeats": True,
+                                          "reference_date": None}, fifth)
+    page.reload()
+    assert page.locator("#unfinished").is_visible()
+    page.click("#send-reprocess-resume")
+    _state_shows(page, "اكتمل · تغيّر: 0")
+    assert page.locator("#unfinished").is_hidden()
+    page.reload()
+    assert page.locator("#unfinished").is_hidden()       # the finished run left no row behind
+    assert not page.errors and not page.dialogs
 
 
 def test_ingest_page_uploads_and_offers_to_clean_the_sites_that_grew(server, page, site_pile, tmp_path):

@@ -145,7 +145,8 @@ def test_workspace_without_signatures_gets_them(tmp_path, articles):
     with Workspace(path) as ws:
         ws.ingest(folder, workers=1, embed=False)
     conn = sqlite3.connect(path)         # what a workspace written before version 5 looks like
-    conn.executescript("DROP TABLE site_lines; DROP TABLE site_pages; DROP TABLE story_members; DROP TABLE stories;"
+    conn.executescript("DROP TABLE upkeep_runs; DROP TABLE site_lines; DROP TABLE site_pages; DROP TABLE story_members;"
+                       " DROP TABLE stories;"
                        " DROP TABLE duplicate_pairs;"
                        " DROP TABLE minhash_signatures; PRAGMA user_version = 4;")
     conn.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from tabayyun.pipeline import document_id
 from tabayyun.sample import sample_files
 from tabayyun.sources.decode import decode_bytes
 from tabayyun.store import SQLiteStorage, open_storage
+
+from conftest import kill_when
 
 
 def db_ids(address: str) -> list[str]:
@@ -212,27 +213,7 @@ def test_killed_ingest_loses_nothing_it_committed_and_resumes(tmp_path, articles
     db = workspace_address("w")
     command = [sys.executable, "-m", "tabayyun.cli", "ingest", str(folder), "--db", db,
                "--batch-size", str(batch), "--workers", "1"]
-    proc = subprocess.Popen(command, env=cli_env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    committed_seen = 0
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                committed_seen = len(db_ids(db))
-            except Exception:  # noqa: BLE001 - no file, or no schema, yet
-                committed_seen = 0
-            if committed_seen >= 50:
-                break
-            time.sleep(0.005)
-        assert proc.poll() is None, "the ingest finished before it could be killed: grow the corpus"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+    kill_when(command, cli_env, tmp_path, lambda: len(db_ids(db)) >= 50, "ingest")
 
     if workspaces.backend == "sqlite":
         assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -25,8 +25,9 @@ needs_postgres = pytest.mark.skipif(not POSTGRES_URL.startswith(("postgresql://"
 
 @pytest.fixture(scope="module")
 def source_db(tmp_path_factory, sample_dir, site_pile) -> str:
-    """The built-in sample in a SQLite file, with a cached embedding, a reliability, a failure and
-    the pages of one site (counted for site repeats), so that every table has rows."""
+    """The built-in sample in a SQLite file, with a cached embedding, a reliability, a failure, the
+    pages of one site (counted for site repeats) and an unfinished reprocess run, so that every table
+    has rows."""
     path = str(tmp_path_factory.mktemp("migrate") / "source.db")
     storage = open_storage(path)
     ingest(storage, [str(sample_dir), str(site_pile.path)], workers=1, embed=False)
@@ -34,6 +35,7 @@ def source_db(tmp_path_factory, sample_dir, site_pile) -> str:
     storage.cache_embeddings([("k1", "test-model", "passage", 2, b"\x00\x3c\x00\x40")], [(first, "test-model", "k1")])
     storage.set_reliability("الضفاف", 0.4, note="test")
     storage.add_failures([("broken.html", "unreadable")])
+    storage.save_run("reprocess", {"stages": None, "sites": ["news.example.org"]}, first)
     Workspace(path).stories()  # clusters every document
     storage.close()
     return path

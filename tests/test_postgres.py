@@ -144,6 +144,7 @@ def _read_arguments(name: str, storage) -> dict:
     by_parameter = {"doc_ids": ids, "doc_id": ids[0], "story_ids": stories, "model": "multilingual-e5-small",
                     "scheme": "minhash-w5-p128", "limit": 1000, "name": mentions[0]["canonical"],
                     "canonical": speakers[0], "rowid": 3, "cap": 3, "after": 2, "min_pages": 1, "host": "news.example.org",
+                    "task": "reprocess",
                     "terms": sorted(set().union(*storage.document_terms(ids[:3]).values())),
                     "keys": [(doc_id, idx) for doc_id in ids for idx in (-1, 0, 1)]}
     if name == "cached_embeddings":

@@ -4,6 +4,7 @@ raw input) and `tabayyun sites` (what the workspace has counted of each site).""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 
 import pytest
@@ -13,6 +14,8 @@ from tabayyun.ingest import ingest
 from tabayyun.pipeline import ANALYSIS_LEVELS
 from tabayyun.reprocess import reprocess
 from tabayyun.store import open_storage
+
+from conftest import kill_when
 
 
 def _docs(storage) -> dict[str, object]:
@@ -239,3 +242,33 @@ def test_the_sites_command_lists_what_the_workspace_counted(cli, workspace_addre
     assert json.loads(listed.stdout) == [{"host": "news.example.org", "pages": 3, "repeated_lines": 1}]
     table = cli("sites", "--db", db)
     assert "news.example.org" in table.stdout and "3+" in table.stdout
+
+
+def test_a_killed_run_is_resumed_from_what_the_workspace_recorded(tmp_path, articles, cli_env, workspace_address,
+                                                                   workspaces, cli):
+    total = 400
+    articles.write(tmp_path / "corpus", total)
+    db = workspace_address("killed")
+    stored = cli("ingest", tmp_path / "corpus", "--db", db, "--analysis", "basic", "--no-embed")
+    assert stored.returncode == 0, stored.stderr
+    command = [sys.executable, "-m", "tabayyun.cli", "reprocess", "--db", db, "--workers", "1", "--batch-size",
+               "20", "--no-embed", "--reference-date", "2030-01-01"]
+    kill_when(command, cli_env, tmp_path,
+              lambda: any(row[0] for row in workspaces.query(db, "SELECT done_through FROM upkeep_runs")), "reprocess")
+    [(through, options)] = workspaces.query(db, "SELECT done_through, options FROM upkeep_runs")
+    assert json.loads(options)["reference_date"] == "2030-01-01"
+
+    resumed = cli("reprocess", "--db", db, "--resume", "--workers", "1", "--no-embed")
+    assert resumed.returncode == 0, resumed.stderr
+    read = int(resumed.stderr.split(" read:")[0].split()[-1])
+    assert 0 < read < total                                    # it went on after `through`, not from the start
+    assert workspaces.query(db, "SELECT count(*) FROM upkeep_runs") == [(0,)]
+    # Every page now carries the full analysis, with relative dates resolved against the killed run's date.
+    with Workspace(db) as ws:
+        docs = [ws.get(row["id"]) for row in ws.list(limit=total)]
+        assert len(docs) == total and all(doc.entities for doc in docs)
+        anchors = [t.anchor for doc in docs for t in doc.times if t.anchor]
+        assert anchors and all(anchor.startswith("2030-01-01") for anchor in anchors)
+        assert ws.storage.document_rowid(through) is not None
+    again = cli("reprocess", "--db", db, "--resume", "--no-embed")
+    assert again.returncode == 1 and again.stderr.strip() == "error: no unfinished reprocess run to resume"

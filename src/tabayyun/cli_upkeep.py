@@ -28,6 +28,8 @@ def reprocess(db: Optional[str] = DbOption,
               after: Optional[str] = typer.Option(None, "--after", help="Start after this document (in the order "
                                                                          "of ingestion), as an interrupted run "
                                                                          "names it."),
+              resume: bool = typer.Option(False, "--resume", help="Go on with the workspace's unfinished run "
+                                                                  "(however it stopped), with its own options."),
               site: Optional[list[str]] = typer.Option(None, "--site", help="Only the pages of this site (a host as "
                                                                       "`tabayyun sites` lists it); repeatable."),
               site_repeats: bool = typer.Option(True, "--site-repeats/--no-site-repeats",
@@ -38,6 +40,8 @@ def reprocess(db: Optional[str] = DbOption,
     changed are replaced, with their near-duplicates, lead vectors and stories. Exit 0: all fine; 2:
     some documents failed (they keep their stored analysis); 1: fatal."""
     check_analysis(analysis)
+    if resume and after:
+        raise typer.BadParameter("--resume goes on from where the unfinished run got to: give it or --after")
     storage = _open_writable(db)
     latest: list[ReprocessReport] = []
     try:
@@ -52,15 +56,15 @@ def reprocess(db: Optional[str] = DbOption,
 
             report = run_reprocess(storage, stages=ANALYSIS_LEVELS[analysis], reference_date=_reference(reference_date),
                                    workers=workers, batch_size=batch_size, embed=embed, site_repeats=site_repeats,
-                                   sites=site, after=after, on_failure=_fail_line, on_progress=show)
+                                   sites=site, after=after, resume=resume, on_failure=_fail_line, on_progress=show)
     except ValueError as exc:
         err.print(_text(f"error: {exc}"), soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         through = latest[0].done_through if latest else None
-        err.print(_text("interrupted: " + (f"every page up to document {through} is done; `tabayyun reprocess "
-                                           f"--after {through}` goes on from there" if through else "nothing done")),
-                  soft_wrap=True)
+        err.print(_text("interrupted: " + (f"every page up to document {through} is done; "
+                                           if through else "nothing done; ")
+                        + "`tabayyun reprocess --resume` goes on from there"), soft_wrap=True)
         raise typer.Exit(1) from None
     finally:
         storage.close()

@@ -32,6 +32,7 @@ from tabayyun.store import SQLiteStorage, open_storage
 RECORD_FIELD = "record field"   # the evidence source of a value a JSON record gave
 _NO_SIZE_LIMIT = 2**62           # stored pages passed the size limit of the ingest that stored them
 _READ_PAGE = 500                 # stored documents read at a time
+RUN_TASK = "reprocess"           # its row in the workspace's upkeep_runs while unfinished
 
 
 @dataclass
@@ -59,6 +60,14 @@ class ReprocessReport:
         return data
 
 
+def _unfinished(storage: SQLiteStorage) -> tuple[dict, str | None]:
+    """The options of the workspace's unfinished reprocess run, and the document it got to."""
+    run = storage.unfinished_run(RUN_TASK)
+    if run is None:
+        raise ValueError("no unfinished reprocess run to resume")
+    return run["options"], run["done_through"]
+
+
 def stored_item(doc: Document) -> RawItem:
     """The input a stored document was made from, with the hints its container gave."""
 
@@ -72,17 +81,32 @@ def stored_item(doc: Document) -> RawItem:
 def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, reference_date: date | None = None,
               workers: int | None = None, batch_size: int = DEFAULT_BATCH, embed: bool = True,
               site_repeats: bool = True, sites: list[str] | None = None, after: str | None = None,
-              on_failure: Callable[[ItemFailure], None] | None = None,
+              resume: bool = False, on_failure: Callable[[ItemFailure], None] | None = None,
               on_progress: Callable[[ReprocessReport], None] | None = None) -> ReprocessReport:
     """Run every stored document through the pipeline again (`stages`: see `pipeline.ANALYSIS_LEVELS`)
     and replace those whose result changed, a committed batch at a time: a killed run leaves each
     document either as it was or as the new pipeline makes it. With `site_repeats`, each page is
     cleaned with the lines its site repeats across the pages the workspace has counted. `sites`: only
     the pages of these hosts (as `tabayyun sites` lists them; "www." is dropped). `after`: start after
-    this document (a killed run's `done_through`); ValueError when the workspace has no such document."""
+    this document (a killed run's `done_through`); ValueError when the workspace has no such document.
+    The workspace records how far the run got after each batch (`upkeep_runs`) until it finishes:
+    `resume` goes on from there with that run's own options (ValueError when there is none)."""
+    options = {"stages": stages, "sites": sites, "site_repeats": site_repeats,
+               "reference_date": reference_date.isoformat() if reference_date else None}
+    if resume:
+        options, after = _unfinished(storage)
+        stages, sites, site_repeats = options["stages"], options["sites"], options["site_repeats"]
+        reference_date = date.fromisoformat(options["reference_date"]) if options["reference_date"] else None
     start = 0
     if after is not None and (start := storage.document_rowid(after.strip())) is None:
         raise ValueError(f"no stored document {after!r}")
+    storage.save_run(RUN_TASK, options, after)
+
+    def committed(report: ReprocessReport) -> None:
+        storage.save_run(RUN_TASK, options, report.done_through or after)   # nothing read yet: where it began
+        if on_progress:
+            on_progress(report)
+
     report = ReprocessReport()
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     repeats = None
@@ -114,12 +138,13 @@ def reprocess(storage: SQLiteStorage, *, stages: list[str] | None = None, refere
                 changed.append(new)
                 kept.note(old, new)
             if len(changed) >= batch_size or report.seen % batch_size == 0:
-                changed_ids += _replace(storage, changed, kept, left, report, last, on_progress)
+                changed_ids += _replace(storage, changed, kept, left, report, last, committed)
     finally:
         feed.stop()
-    changed_ids += _replace(storage, changed, kept, left, report, last, on_progress)
+    changed_ids += _replace(storage, changed, kept, left, report, last, committed)
     _connect_again(storage, changed_ids, embed, report)
     report.stories_refreshed = storage.refresh_stories(sorted(left))
+    storage.clear_run(RUN_TASK)
     return report
 
 

@@ -31,6 +31,7 @@ TABLES: list[tuple[str, str]] = [
     ("story_members", "rowid"),
     ("site_pages", "host, page"),
     ("site_lines", "host, line"),
+    ("upkeep_runs", "task"),
 ]
 # Tables whose `rowid` is SQLite's hidden one (a column of its own on PostgreSQL).
 ROWID_TABLES = {"documents", "story_members"}

@@ -186,6 +186,29 @@ class SQLiteStorage(SearchIndexStore, DuplicateStore, StoryStore, SiteStore):
             kept = self._distinct_in("SELECT id FROM stories WHERE id IN ({})", left) if dropped else left
             return dropped, kept
 
+    def save_run(self, task: str, options: dict, done_through: str | None) -> None:
+        """Record how far an unfinished upkeep run (`task`, e.g. "reprocess") got, with what it was asked."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO upkeep_runs (task, options, done_through, started_at, updated_at) VALUES (?,?,?,?,?)"
+                " ON CONFLICT (task) DO UPDATE SET options = excluded.options,"
+                " done_through = excluded.done_through, updated_at = excluded.updated_at",
+                (task, json.dumps(options, ensure_ascii=False, sort_keys=True), done_through, now, now))
+
+    def unfinished_run(self, task: str) -> dict | None:
+        """{task, options, done_through, started_at, updated_at} of the unfinished run of `task`, or None."""
+        row = self.conn.execute("SELECT task, options, done_through, started_at, updated_at FROM upkeep_runs"
+                                " WHERE task = ?", (task,)).fetchone()
+        if row is None:
+            return None
+        return {"task": row[0], "options": json.loads(row[1]), "done_through": row[2], "started_at": row[3],
+                "updated_at": row[4]}
+
+    def clear_run(self, task: str) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM upkeep_runs WHERE task = ?", (task,))
+
     def _distinct_in(self, sql: str, values: list) -> list:
         """The distinct first-column values of `sql`, its `IN ({})` filled with `values` a chunk at a time."""
         found: set = set()

@@ -21,8 +21,9 @@ from fastapi.responses import JSONResponse
 
 from tabayyun.ingest import IngestReport, ingest
 from tabayyun.pipeline import ANALYSIS_LEVELS
-from tabayyun.reprocess import ReprocessReport, reprocess
-from tabayyun.web.api_models import IngestReportOut, JobAccepted, RecordIn, ReprocessReportOut, UrlsIn, errors
+from tabayyun.reprocess import RUN_TASK, ReprocessReport, reprocess
+from tabayyun.web.api_models import (IngestReportOut, JobAccepted, RecordIn, ReprocessReportOut, UnfinishedOut,
+                                     UrlsIn, errors)
 from tabayyun.web.app import API_PREFIX, WriteAccess
 from tabayyun.web.jobs import FAILED, Job
 
@@ -32,9 +33,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/ingest", tags=["ingest"], dependencies=
                               202: {"model": JobAccepted, "description": "The job to poll."}})
 
 upkeep_router = APIRouter(prefix=API_PREFIX, tags=["ingest"], dependencies=[WriteAccess],
-                          responses={**errors(401, 422, 500),
-                                     200: {"model": ReprocessReportOut, "description": "With wait=true: the report."},
-                                     202: {"model": JobAccepted, "description": "The job to poll."}})
+                          responses=errors(401, 422, 500))
 
 WAIT = Query(False, description="Run now and answer with the report instead of a job.")
 EMBED = Query(True, description="Embed each new document's lead for semantic search (when available).")
@@ -151,25 +150,46 @@ def ingest_urls(request: Request, body: UrlsIn, wait: bool = WAIT, embed: bool =
     return _start(request, _ingest_job(request, body.urls, None, embed, None), wait)
 
 
-@upkeep_router.post("/reprocess", response_model=None)
+@upkeep_router.post("/reprocess", response_model=None,
+                    responses={**errors(409),
+                               200: {"model": ReprocessReportOut, "description": "With wait=true: the report."},
+                               202: {"model": JobAccepted, "description": "The job to poll."}})
 def reprocess_stored(request: Request,
                      analysis: Literal["full", "basic"] = Query("full", description="full, or basic (clean text "
                                                                                     "and metadata only)."),
                      site: list[str] = Query([], max_length=50, description="Only the pages of these sites "
                                                                            "(hosts as /sites lists them)."),
+                     resume: bool = Query(False, description="Go on with the workspace's unfinished run, with its "
+                                                             "own options (409 when there is none)."),
                      wait: bool = WAIT, embed: bool = EMBED) -> JSONResponse:
     """Clean and analyse every stored page again from its raw input; documents whose result changed are
     replaced (`tabayyun reprocess`). Needs the token when set."""
     pool = request.app.state.pool
+    if resume:
+        with pool.storage() as storage:
+            if storage.unfinished_run(RUN_TASK) is None:
+                raise HTTPException(409, "no unfinished reprocess run to resume")
 
     def run(job: Job) -> dict:
         def progress(report: ReprocessReport) -> None:
             job.report(done=report.seen, changed=report.changed, failed=report.failed)
 
         with pool.storage() as storage:
-            report = reprocess(storage, stages=ANALYSIS_LEVELS[analysis], workers=1, embed=embed,
-                               sites=[s for s in site if s.strip()] or None, on_progress=progress)
+            if resume and storage.unfinished_run(RUN_TASK) is None:
+                report = ReprocessReport()    # a job queued before this one finished the run
+            else:
+                report = reprocess(storage, stages=ANALYSIS_LEVELS[analysis], workers=1, embed=embed,
+                                   sites=[s for s in site if s.strip()] or None, resume=resume,
+                                   on_progress=progress)
         progress(report)
         return report.to_dict()
 
     return _start(request, run, wait, kind="reprocess")
+
+
+@upkeep_router.get("/reprocess", response_model=UnfinishedOut)
+def unfinished_reprocess(request: Request) -> dict:
+    """The workspace's unfinished reprocess run ({task, options, done_through, started_at, updated_at}),
+    or null under `unfinished` when there is none."""
+    with request.app.state.pool.storage() as storage:
+        return {"unfinished": storage.unfinished_run(RUN_TASK)}

@@ -85,6 +85,18 @@ class ReprocessReportOut(Open):
     failures: list[FailureOut]
 
 
+class UpkeepRunOut(Open):
+    task: str
+    options: dict[str, Any]
+    done_through: str | None
+    started_at: str
+    updated_at: str
+
+
+class UnfinishedOut(Open):
+    unfinished: UpkeepRunOut | None
+
+
 class SiteOut(Open):
     host: str
     pages: int

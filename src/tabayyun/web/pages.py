@@ -35,8 +35,10 @@ def home(request: Request, storage: WorkspaceStorage) -> HTMLResponse:
 
 
 @router.get("/ingest", response_class=HTMLResponse)
-def ingest_page(request: Request) -> HTMLResponse:
-    return render(request, "ingest.html", api=API_PREFIX)
+def ingest_page(request: Request, storage: WorkspaceStorage) -> HTMLResponse:
+    from tabayyun.reprocess import RUN_TASK
+
+    return render(request, "ingest.html", api=API_PREFIX, unfinished=storage.unfinished_run(RUN_TASK))
 
 
 def render_error(request: Request, status: int, message: str) -> HTMLResponse:

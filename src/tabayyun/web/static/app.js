@@ -141,7 +141,14 @@
     send("/ingest/urls", { headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify({ urls }) });
   });
 
-  $("send-reprocess").addEventListener("click", () => send("/reprocess", { headers: headers() }));
+  $("send-reprocess").addEventListener("click", () => {
+    $("unfinished").hidden = true;       // a new run takes the unfinished one's place
+    send("/reprocess", { headers: headers() });
+  });
+  $("send-reprocess-resume").addEventListener("click", () => {
+    $("unfinished").hidden = true;
+    send("/reprocess?resume=true", { headers: headers() });
+  });
   $("send-reprocess-sites").addEventListener("click", () => {
     const query = grownSites.map((site) => "site=" + encodeURIComponent(site)).join("&");
     showGrown([]);
