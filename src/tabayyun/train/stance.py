@@ -358,13 +358,14 @@ def train_reader(records: list[ClaimRecord], log=None):
 def reader_stances(reader, records: list[ClaimRecord]) -> list[StanceResult]:
     """The pair reader's verdict on one-sentence records (its `other` read as unrelated)."""
     probs = reader.probabilities([(r.claim, "\n".join(r.pairs[0].lines)) for r in records])
-    out = []
-    for row in probs:
-        by_label = dict(zip(reader.labels, (float(p) for p in row)))
-        scores = {"agree": by_label["agree"], "disagree": by_label["disagree"], "discuss": 0.0,
-                  "unrelated": by_label["other"]}
-        out.append(StanceResult(max(scores, key=scores.get), {k: round(v, 4) for k, v in scores.items()}))
-    return out
+    return [_pair_verdict(dict(zip(reader.labels, row))) for row in probs]
+
+
+def _pair_verdict(by_label: dict[str, float]) -> StanceResult:
+    """A sentence-pair verdict (agree / disagree / other) as a document stance: `other` is unrelated."""
+    scores = {"agree": float(by_label["agree"]), "disagree": float(by_label["disagree"]), "discuss": 0.0,
+              "unrelated": float(by_label["other"])}
+    return StanceResult(max(scores, key=scores.get), {k: round(v, 4) for k, v in scores.items()})
 
 
 def train_pair_reader(data: str | Path, out: str | Path | None = None, log=None) -> dict:
@@ -394,8 +395,7 @@ def pair_stance(model: StanceModel, record: ClaimRecord, embedder) -> StanceResu
     rows, _ = featurize(claim, views)
     order, claim_vector, vectors = embed_candidates(claim, views, rows, embedder)
     probs = model.pairs.probabilities(pair_row(claim, views[order[0]], claim_vector, vectors[0]))[0]
-    scores = {"agree": float(probs[0]), "disagree": float(probs[1]), "discuss": 0.0, "unrelated": float(probs[2])}
-    return StanceResult(max(scores, key=scores.get), {k: round(v, 4) for k, v in scores.items()})
+    return _pair_verdict(dict(zip(PAIR_LABELS, probs)))
 
 
 def evaluate_verdicts(data: str | Path, shipped: bool = False, embedder=None, extra: str | Path | None = None
